@@ -1,0 +1,52 @@
+# Keel — the two commands of the README, and the steps they are made of.
+#   make run    set up, build (release), migrate the SQLite database, serve on 127.0.0.1:8000
+#   make test   set up, build, run every test suite (release, then asan+ubsan, then tsan)
+# Both are idempotent: a second run only rebuilds what changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+KEEL := build/release/keel
+TSAN_TARGETS := keel_http_test keel_observability_test
+
+.PHONY: help setup configure build run test test-release test-asan test-tsan format clean
+
+help:
+	@echo "make run    - set up, build and serve on http://127.0.0.1:8000 (development, SQLite)"
+	@echo "make test   - set up, build and run every test (unit, black-box, asan, tsan)"
+
+setup:
+	@bash scripts/setup
+
+build/%/build.ninja:
+	@cmake --preset $* >/dev/null
+
+build: setup build/release/build.ninja
+	@cmake --build --preset release
+
+run: build
+	@mkdir -p data
+	@$(KEEL) migrate up
+	@exec $(KEEL) serve
+
+test: setup test-release test-asan test-tsan
+	@echo "make test: all suites passed"
+
+test-release: build/release/build.ninja
+	@cmake --build --preset release
+	@ctest --preset release --output-on-failure
+
+test-asan: build/asan/build.ninja
+	@cmake --build --preset asan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --preset asan --output-on-failure
+
+# ThreadSanitizer on the concurrency-heavy suites: the server and the logger/metrics.
+test-tsan: build/tsan/build.ninja
+	@cmake --build --preset tsan --target $(TSAN_TARGETS)
+	@TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan --output-on-failure -R 'unit\.(http|observability)$$'
+
+format:
+	@find src -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+clean:
+	@rm -rf build

@@ -1,0 +1,588 @@
+// One HTTP/1.1 connection on Boost.Beast: the Beast examples' session shape
+// (wait → read head → plan → read body → handle → write → keep-alive loop or
+// close) plus Keel's limits, timeouts, handler pool and shutdown drain.
+//
+// Threading: a Connection's members are touched only on its strand (the
+// executor of `socket_`); every completion handler runs there. A pool
+// handler gets its own shared_ptr<Request> and posts its Response back to the
+// strand, so the pool never touches connection state. Shared server state is
+// in ServerCore (atomics and a mutex).
+#include "keel/http/connection.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "keel/errors/error_code.hpp"
+
+namespace keel::http::detail {
+namespace {
+
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+using errors::ErrorCode;
+using Milliseconds = std::chrono::milliseconds;
+
+// kMaxLinger bounds how long a closing connection keeps reading and
+// discarding input after its last response, so that unread request bytes
+// (e.g. the body of a 413) do not turn our close into a TCP reset that could
+// destroy the response before the client reads it.
+constexpr Milliseconds kMaxLinger{2000};
+constexpr std::size_t kDiscardChunk = 4096;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// http_date formats the current time as an IMF-fixdate for the Date header,
+// formatted once per second per thread. Day and month names are spelled out
+// here because strftime's depend on the locale.
+const std::string& http_date() {
+  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
+                                                    "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached;
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::array<char, 40> text{};
+    std::snprintf(text.data(), text.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                  kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
+                  kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec);
+    cached = text.data();
+    cached_second = now;
+  }
+  return cached;
+}
+
+// is_safe_field_text rejects CR, LF and NUL, which would let a header value
+// produced by application code split the response (header injection).
+bool is_safe_field_text(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+// transfer_encoding_supported accepts no Transfer-Encoding or exactly
+// "chunked": RFC 9112 §6.1 makes a server answer 400 to a coding it does not
+// know, and Beast would otherwise treat "gzip" alone as "no body".
+bool transfer_encoding_supported(const bhttp::request_header<>& head, bool chunked) {
+  const auto [first, last] = head.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return true;
+  std::size_t codings = 0;
+  bool only_chunked = true;
+  for (auto it = first; it != last; ++it) {
+    for (auto token : bhttp::token_list{it->value()}) {
+      ++codings;
+      only_chunked = only_chunked && iequals(token, "chunked");
+    }
+  }
+  return chunked && codings == 1 && only_chunked;
+}
+
+// peer_ip returns the remote address as text, IPv4-mapped IPv6 addresses
+// (seen on a dual-stack listener) written as plain IPv4.
+std::optional<std::string> peer_ip(const tcp::socket& socket) {
+  error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+}  // namespace
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // Connection takes the accepted socket; `id` is its key in
+  // core.connections, or 0 for a rejected connection (not counted, not drained).
+  Connection(ServerCore& core, tcp::socket socket, std::uint64_t id)
+      : core_(core), socket_(std::move(socket)), timer_(socket_.get_executor()), id_(id) {
+    if (id_ != 0) core_.open_connections.fetch_add(1);
+  }
+
+  ~Connection() {
+    if (id_ == 0) return;
+    {
+      std::lock_guard lock(core_.mutex);
+      core_.connections.erase(id_);
+    }
+    core_.open_connections.fetch_sub(1);
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // start begins serving requests.
+  void start() {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->on_start(); });
+  }
+
+  // reject answers 503 without reading a request, then closes.
+  void reject() {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      if (!self->load_peer()) return self->close();
+      self->request_ = self->blank_request();
+      self->fail_request(ErrorCode::service_unavailable);
+    });
+  }
+
+  // drain closes the connection if it is waiting for a request; a busy one
+  // sees core.draining when it writes its response and closes after it.
+  void drain() {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->phase_ == Phase::waiting) self->close();
+    });
+  }
+
+ private:
+  // Phase is where the connection is in its request loop.
+  enum class Phase { waiting, reading, handling, writing, closing, closed };
+  // Deadline says what the single timer currently guards.
+  enum class Deadline { none, idle, read, write, handler, linger };
+
+  bool load_peer() {
+    auto ip = peer_ip(socket_);
+    if (!ip) return false;
+    peer_address_ = std::move(*ip);
+    return true;
+  }
+
+  void on_start() {
+    if (!load_peer()) return close();
+    wait_for_request(/*first=*/true);
+  }
+
+  // wait_for_request waits for the first byte of the next request: up to
+  // read_timeout on a new connection, idle_timeout between keep-alive
+  // requests. Pipelined bytes already buffered start the request at once.
+  void wait_for_request(bool first) {
+    if (core_.draining.load()) return close();
+    if (buffer_.size() > 0) return begin_request();
+    phase_ = Phase::waiting;
+    arm(first ? core_.options.read_timeout : core_.options.idle_timeout, Deadline::idle);
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(error_code ec) {
+    if (phase_ != Phase::waiting) return;  // closed by the idle deadline or the drain
+    if (ec) return close();
+    begin_request();
+  }
+
+  // begin_request reads one request head under read_timeout, which then
+  // keeps running through the body: a slow-loris client cannot extend it.
+  void begin_request() {
+    phase_ = Phase::reading;
+    core_.in_flight.fetch_add(1);
+    counted_in_flight_ = true;
+    first_byte_at_ = RequestContext::Clock::now();
+    keep_alive_ = false;
+    close_after_response_ = false;
+    request_ = blank_request();
+    arm(core_.options.read_timeout, Deadline::read);
+    head_parser_.emplace();
+    head_parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    // The body limit is the dispatcher's choice, made once the head is known.
+    head_parser_->body_limit(boost::none);
+    bhttp::async_read_header(
+        socket_, buffer_, *head_parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
+  }
+
+  void on_head(error_code ec) {
+    if (phase_ != Phase::reading) return;
+    if (!ec && deadline_expired_) ec = net::error::operation_aborted;  // the deadline won the race
+    if (ec) return on_read_failed(ec);
+
+    fill_request(head_parser_->get());
+    keep_alive_ = head_parser_->keep_alive();
+    if (request_.target.size() > core_.options.max_target_bytes) {
+      return fail_request(ErrorCode::uri_too_long);
+    }
+    if (!split_target(request_.target, request_.path, request_.query)) {
+      return fail_request(ErrorCode::bad_request);
+    }
+    if (!transfer_encoding_supported(head_parser_->get(), head_parser_->chunked())) {
+      return fail_request(ErrorCode::bad_request);
+    }
+    try {
+      plan_ = core_.dispatcher.plan(request_);
+    } catch (const std::exception&) {
+      return fail_request(ErrorCode::internal_error);
+    }
+    if (head_parser_->is_done()) return dispatch();
+
+    // A declared length over the limit is refused before a byte of body is read.
+    if (auto length = head_parser_->content_length(); length && *length > plan_.body_limit) {
+      return fail_request(ErrorCode::payload_too_large);
+    }
+    body_parser_.emplace(std::move(*head_parser_));
+    head_parser_.reset();
+    body_parser_->body_limit(plan_.body_limit);
+    auto expect = request_.headers.get("Expect");
+    if (request_.version == 11 && expect && iequals(*expect, "100-continue")) {
+      return send_continue();
+    }
+    read_body();
+  }
+
+  // send_continue tells a client waiting on "Expect: 100-continue" that its
+  // body is welcome (an oversized one was answered 413 above instead).
+  void send_continue() {
+    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this()](error_code ec, std::size_t) {
+                       if (self->phase_ != Phase::reading) return;
+                       if (ec || self->deadline_expired_) return self->close();
+                       self->read_body();
+                     });
+  }
+
+  void read_body() {
+    bhttp::async_read(
+        socket_, buffer_, *body_parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  void on_body(error_code ec) {
+    if (phase_ != Phase::reading) return;
+    if (!ec && deadline_expired_) ec = net::error::operation_aborted;
+    if (ec == bhttp::error::body_limit) return fail_request(ErrorCode::payload_too_large);
+    if (ec) return on_read_failed(ec);
+    request_.body = std::move(body_parser_->get().body());
+    body_parser_.reset();
+    dispatch();
+  }
+
+  // on_read_failed sorts a failed read into an answer (408, 431, 414, 400)
+  // or a silent close (the client left, or never sent a byte).
+  void on_read_failed(error_code ec) {
+    if (!body_parser_ && head_parser_) fill_request(head_parser_->get());
+    if (deadline_expired_) {
+      const bool any_byte = buffer_.size() > 0 || body_parser_.has_value() ||
+                            (head_parser_ && head_parser_->got_some());
+      if (any_byte) return fail_request(ErrorCode::request_timeout);
+      return close();
+    }
+    if (ec == bhttp::error::header_limit) return fail_request(classify_oversized_head());
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return close();
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+      return fail_request(ErrorCode::bad_request);
+    }
+    close();  // a socket error: nobody to answer
+  }
+
+  // classify_oversized_head tells a too-long request target (414) from a
+  // too-large header section (431) after Beast's header_limit error.
+  ErrorCode classify_oversized_head() const {
+    const std::size_t limit = core_.options.max_target_bytes;
+    // Beast consumes the request line only once the whole head is buffered;
+    // then the target is known.
+    if (!request_.target.empty()) {
+      return request_.target.size() > limit ? ErrorCode::uri_too_long : ErrorCode::header_too_large;
+    }
+    // Otherwise the request line is at the front of the buffer, perhaps cut
+    // short: measure the target between the first space and the last one
+    // before the line's end (or the end of what arrived).
+    const auto data = buffer_.data();
+    const std::string_view text(static_cast<const char*>(data.data()), data.size());
+    const std::string_view line = text.substr(0, text.find('\n'));
+    const auto first_space = line.find(' ');
+    if (first_space == std::string_view::npos) return ErrorCode::header_too_large;
+    auto end = line.rfind(' ');
+    if (end == first_space) end = line.size();
+    return end - first_space - 1 > limit ? ErrorCode::uri_too_long : ErrorCode::header_too_large;
+  }
+
+  // blank_request is a request with only the connection's facts, for
+  // answers given before (or without) a parsed head.
+  Request blank_request() const {
+    Request request;
+    request.peer_address = peer_address_;
+    request.context.client_ip = peer_address_;
+    request.context.received_at = first_byte_at_;
+    return request;
+  }
+
+  // fill_request copies Beast's (possibly partial) head into request_.
+  void fill_request(const bhttp::request_header<>& head) {
+    request_.method_name = std::string(head.method_string());
+    request_.method = method_from_string(request_.method_name);
+    request_.target = std::string(head.target());
+    request_.version = head.version() == 10 ? 10 : 11;
+    request_.headers = Headers{};
+    request_.headers.reserve(static_cast<std::size_t>(std::distance(head.begin(), head.end())));
+    for (const auto& field : head) {
+      request_.headers.add(field.name_string(), std::string(field.value()));
+    }
+  }
+
+  // fail_request answers an early error (the dispatcher renders it) and
+  // closes after the response: the rest of the request was not read.
+  void fail_request(ErrorCode code) {
+    disarm();
+    phase_ = Phase::handling;
+    close_after_response_ = true;
+    request_.context.early_error = code;
+    write_response(core_.dispatcher.handle(request_), request_);
+  }
+
+  // dispatch runs the handler: inline on this strand (never-blocking routes
+  // such as /health, no thread hop) or on the handler pool under
+  // handler_timeout.
+  void dispatch() {
+    disarm();
+    phase_ = Phase::handling;
+    Request request = std::move(request_);
+    if (plan_.execution == Execution::inline_io) {
+      Response response = core_.dispatcher.handle(request);
+      return write_response(std::move(response), request);
+    }
+    // The pool task owns the request, so the timeout answer needs its own
+    // copy of the head (copied without the body).
+    std::string body = std::move(request.body);
+    timeout_head_ = request;
+    request.body = std::move(body);
+    const auto sequence = ++request_sequence_;
+    arm(core_.options.handler_timeout, Deadline::handler);
+    net::post(core_.pool, [self = shared_from_this(),
+                           request = std::make_shared<Request>(std::move(request)),
+                           &dispatcher = core_.dispatcher, strand = socket_.get_executor(),
+                           sequence]() mutable {
+      Response response = dispatcher.handle(*request);
+      net::post(strand, [self = std::move(self), sequence,
+                         response = std::move(response)]() mutable {
+        self->on_handled(sequence, std::move(response));
+      });
+    });
+  }
+
+  void on_handled(std::uint64_t sequence, Response response) {
+    // After a handler timeout (or a close) the late answer is dropped.
+    if (phase_ != Phase::handling || sequence != request_sequence_) return;
+    disarm();
+    write_response(std::move(response), timeout_head_);
+  }
+
+  void on_handler_timeout() {
+    ++request_sequence_;
+    close_after_response_ = true;
+    timeout_head_.context.early_error = ErrorCode::handler_timeout;
+    write_response(core_.dispatcher.handle(timeout_head_), timeout_head_);
+  }
+
+  // write_response converts a keel Response into Beast's and sends it under
+  // the write deadline (read_timeout). `request` supplies the version and
+  // method (HEAD answers carry the body's length but not the body).
+  void write_response(Response response, const Request& request) {
+    phase_ = Phase::writing;
+    auto connection = response.headers.get("Connection");
+    const bool keep = keep_alive_ && !close_after_response_ && !response.close &&
+                      !(connection && iequals(*connection, "close")) && !core_.draining.load();
+    close_after_response_ = !keep;
+
+    int status = response.status;
+    if (status < 100 || status > 999) status = 500;
+    response_ = {};
+    response_.version(request.version == 10 ? 10 : 11);
+    response_.result(static_cast<unsigned>(status));
+    bool has_date = false;
+    for (const auto& [name, value] : response.headers.fields()) {
+      // Framing is the server's business; unsafe text would split the response.
+      if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+          iequals(name, "Connection") || name.empty() || !is_safe_field_text(name) ||
+          !is_safe_field_text(value)) {
+        continue;
+      }
+      has_date = has_date || iequals(name, "Date");
+      response_.insert(name, value);
+    }
+    if (!has_date) response_.set(bhttp::field::date, http_date());
+    if (status < 200 || status == 204 || status == 304) {
+      // These statuses have no body and no Content-Length.
+    } else if (request.method == Method::head) {
+      response_.content_length(response.body.size());
+    } else {
+      response_.content_length(response.body.size());
+      response_.body() = std::move(response.body);
+    }
+    response_.keep_alive(keep);
+    arm(core_.options.read_timeout, Deadline::write);
+    bhttp::async_write(socket_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->on_written(ec);
+    });
+  }
+
+  void on_written(error_code ec) {
+    if (phase_ != Phase::writing) return;  // closed by the write deadline
+    disarm();
+    finish_request();
+    response_ = {};
+    if (ec) return close();
+    if (close_after_response_) return linger_close();
+    wait_for_request(/*first=*/false);
+  }
+
+  // linger_close half-closes (the client sees the end of the response) and
+  // discards input for a short while before closing (see kMaxLinger).
+  void linger_close() {
+    phase_ = Phase::closing;
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    arm(std::min<Milliseconds>(core_.options.read_timeout, kMaxLinger), Deadline::linger);
+    discard_input();
+  }
+
+  void discard_input() {
+    buffer_.clear();
+    socket_.async_read_some(buffer_.prepare(kDiscardChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (self->phase_ != Phase::closing) return;
+                              if (ec) return self->close();
+                              self->discard_input();
+                            });
+  }
+
+  void close() {
+    if (phase_ == Phase::closed) return;
+    phase_ = Phase::closed;
+    disarm();
+    finish_request();
+    error_code ignored;
+    socket_.close(ignored);  // pending operations complete with operation_aborted
+  }
+
+  // finish_request ends the current request's share of core.in_flight.
+  void finish_request() {
+    if (!counted_in_flight_) return;
+    counted_in_flight_ = false;
+    core_.in_flight.fetch_sub(1);
+  }
+
+  // arm points the connection's one timer at `kind`; the generation number
+  // lets a wait that already fired but was re-armed meanwhile be ignored.
+  void arm(Milliseconds duration, Deadline kind) {
+    deadline_ = kind;
+    deadline_expired_ = false;
+    const auto generation = ++deadline_generation_;
+    timer_.expires_after(duration);
+    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+      if (!ec) self->on_deadline(generation);
+    });
+  }
+
+  void disarm() {
+    ++deadline_generation_;
+    deadline_ = Deadline::none;
+    deadline_expired_ = false;
+    timer_.cancel();
+  }
+
+  void on_deadline(std::uint64_t generation) {
+    if (generation != deadline_generation_ || phase_ == Phase::closed) return;
+    const Deadline kind = deadline_;
+    deadline_ = Deadline::none;
+    switch (kind) {
+      case Deadline::read: {
+        // Cancel the read; its handler decides between 408 and a silent close.
+        deadline_expired_ = true;
+        error_code ignored;
+        socket_.cancel(ignored);
+        return;
+      }
+      case Deadline::handler:
+        return on_handler_timeout();
+      case Deadline::idle:
+      case Deadline::write:
+      case Deadline::linger:
+        return close();
+      case Deadline::none:
+        return;
+    }
+  }
+
+  ServerCore& core_;
+  tcp::socket socket_;  // its executor is this connection's strand
+  net::steady_timer timer_;
+  const std::uint64_t id_;
+  std::string peer_address_;
+
+  boost::beast::flat_buffer buffer_;  // keeps pipelined bytes between requests
+  std::optional<bhttp::request_parser<bhttp::empty_body>> head_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  bhttp::response<bhttp::string_body> response_;  // alive until its write completes
+
+  Request request_;       // the request being read
+  Request timeout_head_;  // head of the request on the pool, for the handler-timeout answer
+  RequestPlan plan_;
+  RequestContext::Clock::time_point first_byte_at_ = RequestContext::Clock::now();
+
+  Phase phase_ = Phase::waiting;
+  Deadline deadline_ = Deadline::none;
+  std::uint64_t deadline_generation_ = 0;
+  bool deadline_expired_ = false;    // the read deadline fired; the read is being cancelled
+  std::uint64_t request_sequence_ = 0;  // matches pool answers to the current request
+  bool counted_in_flight_ = false;
+  bool keep_alive_ = false;            // what the request's head asked for
+  bool close_after_response_ = false;  // decided: this is the connection's last response
+};
+
+void start_connection(ServerCore& core, tcp::socket socket) {
+  std::shared_ptr<Connection> connection;
+  {
+    std::lock_guard lock(core.mutex);
+    const auto id = ++core.next_connection_id;
+    connection = std::make_shared<Connection>(core, std::move(socket), id);
+    core.connections.emplace(id, connection);
+  }
+  connection->start();
+}
+
+void reject_connection(ServerCore& core, tcp::socket socket) {
+  std::make_shared<Connection>(core, std::move(socket), 0)->reject();
+}
+
+void drain_connections(ServerCore& core) {
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(core.mutex);
+    live.reserve(core.connections.size());
+    for (const auto& [id, weak] : core.connections) {
+      if (auto connection = weak.lock()) live.push_back(std::move(connection));
+    }
+  }
+  // Released outside the lock: ~Connection takes it.
+  for (const auto& connection : live) connection->drain();
+}
+
+}  // namespace keel::http::detail

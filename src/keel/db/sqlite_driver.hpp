@@ -1,0 +1,64 @@
+// keel/db/sqlite_driver.hpp — the SQLite driver (internal to keel::db).
+//
+// Every connection is opened the same way: WAL journal (readers never block
+// the writer), foreign_keys=ON, busy_timeout = DATABASE_TIMEOUT_MS, and
+// synchronous=FULL so a COMMIT returns only after the WAL is on disk: a row
+// whose insert returned 201 survives kill -9 of the server (and a power cut).
+// The statement timeout is enforced with a progress handler that interrupts
+// a statement running past its deadline.
+//
+//   auto d = SqliteDriver::open("./data/keel.db", std::chrono::milliseconds(5000));
+//   sqlite3_backup_init(dest, "main", d->handle(), "main");   // backup.cpp
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "keel/db/driver.hpp"
+
+namespace keel::db {
+
+// SqliteDriver is one sqlite3 connection with its prepared-statement cache.
+class SqliteDriver final : public Driver {
+ public:
+  // open opens (creating the file and its parent directory if needed) and
+  // configures a connection; throws DatabaseError(unavailable) on failure.
+  static std::unique_ptr<SqliteDriver> open(const std::string& path, std::chrono::milliseconds timeout);
+  ~SqliteDriver() override;
+
+  Dialect dialect() const override { return Dialect::sqlite; }
+  Result execute(std::string_view sql, std::span<const Param> params, bool cacheable) override;
+  void execute_script(std::string_view sql) override;
+  std::vector<std::string> explain(std::string_view sql) override;
+  bool alive() override { return !broken_; }
+  bool in_transaction() const override;
+  void set_statement_timeout(std::chrono::milliseconds timeout) override { statement_timeout_ = timeout; }
+  void mark_broken() override { broken_ = true; }
+
+  // handle is the raw connection, for the online backup API.
+  sqlite3* handle() { return db_; }
+  // path is the database file.
+  const std::string& path() const { return path_; }
+  // fail throws the DatabaseError for result code `rc` of this connection.
+  [[noreturn]] void fail(int rc, std::string_view context);
+
+ private:
+  SqliteDriver(sqlite3* db, std::string path, std::chrono::milliseconds timeout);
+  static int on_progress(void* self);
+  sqlite3_stmt* prepare(std::string_view sql);
+  void arm_deadline();
+
+  sqlite3* db_;
+  std::string path_;
+  std::chrono::milliseconds statement_timeout_;
+  Clock::time_point deadline_{};
+  bool deadline_armed_ = false;
+  bool broken_ = false;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the static Sql text
+};
+
+}  // namespace keel::db

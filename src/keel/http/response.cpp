@@ -1,0 +1,27 @@
+#include "keel/http/response.hpp"
+
+namespace keel::http {
+
+Response Response::json(int status, std::string json_text) {
+  Response response;
+  response.status = status;
+  response.headers.set("Content-Type", "application/json");
+  response.body = std::move(json_text);
+  return response;
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+  Response response;
+  response.status = status;
+  response.headers.set("Content-Type", std::move(content_type));
+  response.body = std::move(body);
+  return response;
+}
+
+Response Response::no_content() {
+  Response response;
+  response.status = 204;
+  return response;
+}
+
+}  // namespace keel::http
