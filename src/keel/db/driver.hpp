@@ -46,6 +46,8 @@ class Driver {
   virtual bool alive() = 0;
   // in_transaction is true while a transaction is open (or failed and not yet rolled back).
   virtual bool in_transaction() const = 0;
+  // transaction_failed is true inside a transaction a failed statement aborted (PostgreSQL).
+  virtual bool transaction_failed() const = 0;
   // set_statement_timeout changes the per-statement limit; 0 disables it (migrations).
   virtual void set_statement_timeout(std::chrono::milliseconds timeout) = 0;
   // mark_broken makes alive() false so the pool discards the connection.

@@ -41,6 +41,7 @@ class PostgresDriver final : public Driver {
   std::vector<std::string> explain(std::string_view sql) override;
   bool alive() override;
   bool in_transaction() const override;
+  bool transaction_failed() const override { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
   void set_statement_timeout(std::chrono::milliseconds timeout) override;
   void mark_broken() override { broken_ = true; }
 

@@ -36,6 +36,7 @@ class SqliteDriver final : public Driver {
   std::vector<std::string> explain(std::string_view sql) override;
   bool alive() override { return !broken_; }
   bool in_transaction() const override;
+  bool transaction_failed() const override { return false; }  // SQLite keeps the transaction usable
   void set_statement_timeout(std::chrono::milliseconds timeout) override { statement_timeout_ = timeout; }
   void mark_broken() override { broken_ = true; }
 

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <exception>
 #include <limits>
 #include <optional>
 #include <string>
@@ -119,6 +118,8 @@ std::optional<std::string> peer_ip(const tcp::socket& socket) {
 
 }  // namespace
 
+// Connection serves HTTP/1.1 requests on one socket, one at a time and in
+// order; it lives as long as a pending operation or pool task owns it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // Connection takes the accepted socket; `id` is its key in
@@ -207,6 +208,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     first_byte_at_ = RequestContext::Clock::now();
     keep_alive_ = false;
     close_after_response_ = false;
+    plan_ = RequestPlan{};
     request_ = blank_request();
     arm(core_.options.read_timeout, Deadline::read);
     head_parser_.emplace();
@@ -232,12 +234,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!split_target(request_.target, request_.path, request_.query)) {
       return fail_request(ErrorCode::bad_request);
     }
+    // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host.
+    if (request_.version == 11 && request_.headers.get_all("Host").size() != 1) {
+      return fail_request(ErrorCode::bad_request);
+    }
     if (!transfer_encoding_supported(head_parser_->get(), head_parser_->chunked())) {
       return fail_request(ErrorCode::bad_request);
     }
     try {
       plan_ = core_.dispatcher.plan(request_);
-    } catch (const std::exception&) {
+    } catch (...) {  // plan() should not throw; if it does, the client gets a 500, not a crash
       return fail_request(ErrorCode::internal_error);
     }
     if (head_parser_->is_done()) return dispatch();

@@ -9,11 +9,12 @@
 #include "keel/http/server.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
-#include <exception>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -115,7 +116,7 @@ struct Server::Impl {
     for (const auto& callback : callbacks) {
       try {
         callback();
-      } catch (const std::exception&) {
+      } catch (...) {
         // A failing callback must not keep the server from shutting down.
       }
     }

@@ -410,6 +410,16 @@ TEST(Server, MalformedTargetIs400) {
   EXPECT_EQ(response->status, 400);
 }
 
+TEST(Server, Http11RequestWithoutHostIs400) {
+  RunningServer running;
+  Client client(running.port());
+  client.send("GET /hello HTTP/1.1\r\n\r\n");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_TRUE(client.closed_within(1000ms));
+}
+
 TEST(Server, UnknownTransferEncodingIs400) {
   RunningServer running;
   Client client(running.port());

@@ -13,9 +13,7 @@ constexpr std::size_t kMaxQuotedKey = 64;
 }  // namespace
 
 ErrorSink::ErrorSink(const Loc& prefix, std::size_t max_errors)
-    : prefix_(prefix), max_errors_(max_errors) {
-  path_.reserve(8);
-}
+    : prefix_(prefix), max_errors_(max_errors) {}
 
 ErrorSink::Loc ErrorSink::location() const {
   Loc loc;

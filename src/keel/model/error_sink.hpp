@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "keel/errors/api_error.hpp"
 
 namespace keel::model {
@@ -67,7 +69,8 @@ class ErrorSink {
   Loc location() const;
 
   const Loc& prefix_;
-  std::vector<std::variant<std::string_view, std::size_t>> path_;
+  // Inline storage: walking a typical model never touches the heap.
+  boost::container::small_vector<std::variant<std::string_view, std::size_t>, 16> path_;
   std::vector<errors::FieldError> errors_;
   std::size_t max_errors_;
   std::size_t reported_ = 0;
