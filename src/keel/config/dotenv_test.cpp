@@ -86,7 +86,7 @@ class DotenvFile : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::filesystem::path write(const char* name, const char* text) {
-    const auto path = dir_ / name;
+    auto path = dir_ / name;
     std::ofstream(path) << text;
     return path;
   }
@@ -156,11 +156,12 @@ TEST_F(DotenvFile, SyntaxProblemsTravelToTheEnvironment) {
 }
 
 TEST_F(DotenvFile, ProcessEnvironmentReadsTheRealEnvironment) {
-  // A variable name no one else uses, removed again at once.
-  ::setenv("KEEL_CONFIG_TEST_ONLY", "real", 1);
+  // A variable name no one else uses, removed again at once; this test
+  // binary runs single-threaded, so touching the environment is safe here.
+  ::setenv("KEEL_CONFIG_TEST_ONLY", "real", 1);  // NOLINT(concurrency-mt-unsafe)
   const auto path = write(".env", "KEEL_CONFIG_TEST_ONLY=file\nKEEL_CONFIG_TEST_FILE_ONLY=file\n");
   const Environment env = process_environment(path);
-  ::unsetenv("KEEL_CONFIG_TEST_ONLY");
+  ::unsetenv("KEEL_CONFIG_TEST_ONLY");  // NOLINT(concurrency-mt-unsafe)
   EXPECT_EQ(env.get("KEEL_CONFIG_TEST_ONLY"), "real");
   EXPECT_EQ(env.get("KEEL_CONFIG_TEST_FILE_ONLY"), "file");
 }

@@ -26,6 +26,7 @@ namespace keel::config {
 class Environment {
  public:
   Environment() = default;
+  // Implicit on purpose, so tests and callers can write load({{"PORT", "80"}}).
   Environment(std::initializer_list<std::pair<const std::string, std::string>> values) : values_(values) {}
 
   // get returns the value of `name`, if set (possibly empty).

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <set>
 #include <span>
 #include <thread>

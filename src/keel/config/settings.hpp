@@ -51,8 +51,9 @@ struct EncryptionKey {
   bool operator==(const EncryptionKey&) const = default;
 };
 
-// Settings holds one typed field per configuration variable.
-struct Settings {
+// Settings holds one typed field per configuration variable. Fields are
+// grouped by meaning, not packed: there is one Settings per process.
+struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
   // Profile and secrets.
   AppEnv app_env = AppEnv::development;
   std::string secret_key;             // SECRET_KEY; empty when unset outside development/test

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <deque>
 #include <string>
 #include <system_error>
@@ -40,7 +39,8 @@ struct SqliteHandle {
 void copy(sqlite3* dest, sqlite3* source, const ProgressFn& progress, std::string_view verb) {
   sqlite3_backup* backup = sqlite3_backup_init(dest, "main", source, "main");
   if (backup == nullptr) {
-    throw DatabaseError(ErrorKind::other, std::string("SQLite ") + std::string(verb) + ": " + sqlite3_errmsg(dest));
+    throw DatabaseError(ErrorKind::other,
+                        std::string("SQLite ") + std::string(verb) + ": " + sqlite3_errmsg(dest));
   }
   int last_percent = -1;
   for (;;) {
@@ -62,8 +62,8 @@ void copy(sqlite3* dest, sqlite3* source, const ProgressFn& progress, std::strin
   }
   const int rc = sqlite3_backup_finish(backup);
   if (rc != SQLITE_OK) {
-    throw DatabaseError(ErrorKind::other, std::string("SQLite ") + std::string(verb) + ": " + sqlite3_errstr(rc) +
-                                              " (" + sqlite3_errmsg(dest) + ")");
+    throw DatabaseError(ErrorKind::other, std::string("SQLite ") + std::string(verb) + ": " +
+                                              sqlite3_errstr(rc) + " (" + sqlite3_errmsg(dest) + ")");
   }
 }
 
@@ -71,8 +71,10 @@ void sqlite_backup(SqliteDriver& source, const std::filesystem::path& path, cons
   const std::filesystem::path partial = partial_path(path);
   std::filesystem::remove(partial);
   SqliteHandle dest;
-  if (sqlite3_open_v2(partial.c_str(), &dest.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    throw DatabaseError(ErrorKind::other, "cannot create " + partial.string() + ": " + sqlite3_errmsg(dest.db));
+  if (sqlite3_open_v2(partial.c_str(), &dest.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    throw DatabaseError(ErrorKind::other,
+                        "cannot create " + partial.string() + ": " + sqlite3_errmsg(dest.db));
   }
   copy(dest.db, source.handle(), progress, "backup");
   sqlite3_close_v2(dest.db);
@@ -142,15 +144,20 @@ ToolTarget tool_target(const std::string& url) {
 // `progress`; throws with the tool's last lines when it fails.
 void run_tool(const std::vector<std::string>& argv, const std::string& password, const ProgressFn& progress) {
   std::vector<std::string> env;
+  std::size_t inherited = 0;
+  while (environ[inherited] != nullptr) ++inherited;
+  env.reserve(inherited + 1);
   for (char** e = environ; *e != nullptr; ++e) {
     if (!std::string_view(*e).starts_with("PGPASSWORD=")) env.emplace_back(*e);
   }
   if (!password.empty()) env.push_back("PGPASSWORD=" + password);
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = argv;
   std::vector<char*> argp;
+  argp.reserve(args.size() + 1);
   for (std::string& a : args) argp.push_back(a.data());
   argp.push_back(nullptr);
 
@@ -167,7 +174,8 @@ void run_tool(const std::vector<std::string>& argv, const std::string& password,
   ::close(pipe_fds[1]);
   if (spawned != 0) {
     ::close(pipe_fds[0]);
-    throw DatabaseError(ErrorKind::other, argv[0] + ": cannot run (" + std::strerror(spawned) +
+    throw DatabaseError(ErrorKind::other, argv[0] + ": cannot run (" +
+                                              std::generic_category().message(spawned) +
                                               "); install Debian's postgresql-client");
   }
   std::deque<std::string> tail;

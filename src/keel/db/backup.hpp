@@ -8,8 +8,8 @@
 // A backup is written to PATH.partial and renamed when complete, so PATH is
 // never a half-written file.
 //
-//   keel::db::backup_database(db, "/var/backups/keel.db", [](std::string_view line) { std::cerr << line << '\n'; });
-//   keel::db::restore_database(db, "/var/backups/keel.db");
+//   keel::db::backup_database(db, "/var/backups/keel.db", [](std::string_view line) { std::cerr << line <<
+//   '\n'; }); keel::db::restore_database(db, "/var/backups/keel.db");
 #pragma once
 
 #include <filesystem>

@@ -20,9 +20,8 @@ std::string lower(std::string_view text) {
 }
 
 bool is_word(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == '_';
-  });
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](unsigned char c) { return std::isalnum(c) != 0 || c == '_'; });
 }
 
 // identifier_after returns the table name that follows `marker` in `line`
@@ -59,7 +58,9 @@ std::vector<Scan> sqlite_scans(const std::vector<std::string>& lines, std::strin
     } else {
       for (const std::string& candidate : tables) {
         if (!is_word(candidate)) continue;
-        const std::regex alias("\\b" + candidate + "\\s+(as\\s+)?" + name + "\\b", std::regex::icase);
+        std::string pattern = "\\b";
+        pattern.append(candidate).append("\\s+(as\\s+)?").append(name).append("\\b");
+        const std::regex alias(pattern, std::regex::icase);
         if (std::regex_search(sql.begin(), sql.end(), alias)) {
           table = candidate;
           break;
@@ -75,8 +76,9 @@ bool is_plan_node(const std::string& line, std::size_t index) {
   return index == 0 || line.find("->") != std::string::npos;
 }
 
-// postgres_scans reads "Seq Scan on t" and index scans that have no "Index
-// Cond" among their attribute lines (the whole index walked).
+// postgres_scans reads "Seq Scan on t" and index scans (plain, index-only,
+// bitmap) that have no "Index Cond" among their attribute lines: the whole
+// index walked.
 std::vector<Scan> postgres_scans(const std::vector<std::string>& lines) {
   std::vector<Scan> scans;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -86,13 +88,24 @@ std::vector<Scan> postgres_scans(const std::vector<std::string>& lines) {
       scans.push_back({identifier_after(line, "Seq Scan on "), line});
       continue;
     }
-    if (line.find("Index Scan") == std::string::npos && line.find("Index Only Scan") == std::string::npos) continue;
-    if (line.find("Bitmap Index Scan") != std::string::npos) continue;  // always has an Index Cond
+    if (line.find("Index Scan") == std::string::npos && line.find("Index Only Scan") == std::string::npos)
+      continue;
     bool has_condition = false;
     for (std::size_t j = i + 1; j < lines.size() && !is_plan_node(lines[j], j); ++j) {
       if (lines[j].find("Index Cond:") != std::string::npos) has_condition = true;
     }
-    if (!has_condition) scans.push_back({identifier_after(line, " on "), line});
+    if (has_condition) continue;
+    if (line.find("Bitmap Index Scan") == std::string::npos) {
+      scans.push_back({identifier_after(line, " on "), line});
+      continue;
+    }
+    // A Bitmap Index Scan names the index; its table is on the Bitmap Heap Scan above it.
+    for (std::size_t j = i; j-- > 0;) {
+      if (lines[j].find("Bitmap Heap Scan on ") != std::string::npos) {
+        scans.push_back({identifier_after(lines[j], "Bitmap Heap Scan on "), line});
+        break;
+      }
+    }
   }
   return scans;
 }
@@ -136,10 +149,11 @@ ExplainReport explain_statements(Connection& connection, std::span<const Stateme
   Driver& driver = driver_of(connection);
   const Dialect dialect = driver.dialect();
   std::vector<std::string> tables;
-  const Result listed = driver.execute(
-      dialect == Dialect::sqlite ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-                                 : "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
-      {}, false);
+  const Result listed =
+      driver.execute(dialect == Dialect::sqlite
+                         ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                         : "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+                     {}, false);
   for (const Row& row : listed) tables.push_back(lower(row.get<std::string>(0)));
   std::set<std::string> watched;
   if (watched_tables.empty()) {
@@ -161,8 +175,8 @@ ExplainReport explain_statements(Connection& connection, std::span<const Stateme
       if (!driver.alive()) break;
       continue;
     }
-    const std::vector<Scan> scans = dialect == Dialect::sqlite ? sqlite_scans(lines, sql, tables)
-                                                                : postgres_scans(lines);
+    const std::vector<Scan> scans =
+        dialect == Dialect::sqlite ? sqlite_scans(lines, sql, tables) : postgres_scans(lines);
     for (const Scan& scan : scans) {
       if (!watched.contains(scan.table)) continue;
       PlanFinding finding{name, scan.table, scan.line, std::string(statement->full_scan_reason())};

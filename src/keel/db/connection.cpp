@@ -33,7 +33,8 @@ Dialect Connection::dialect() const { return driver_->dialect(); }
 bool Connection::in_transaction() const { return driver_->in_transaction(); }
 
 Result Connection::execute(const Statement& statement, std::initializer_list<Param> params) {
-  return run(&statement, statement.sql(driver_->dialect()), std::span<const Param>(params.begin(), params.size()));
+  return run(&statement, statement.sql(driver_->dialect()),
+             std::span<const Param>(params.begin(), params.size()));
 }
 
 Result Connection::execute(const Statement& statement, std::span<const Param> params) {
@@ -52,8 +53,9 @@ Result Connection::run(const Statement* statement, Sql sql, std::span<const Para
   const std::string_view name = statement != nullptr ? statement->name() : std::string_view("sql");
   if (pool_ && pool_->catalog && pool_->catalog->enforced() &&
       (statement == nullptr || !pool_->catalog->contains(statement))) {
-    throw DatabaseError(ErrorKind::other, std::string(name) +
-                                              ": not in the registered statement catalog (see keel/db/catalog.hpp)");
+    throw DatabaseError(
+        ErrorKind::other,
+        std::string(name) + ": not in the registered statement catalog (see keel/db/catalog.hpp)");
   }
   const auto started = Clock::now();
   try {

@@ -38,9 +38,9 @@ struct PoolState;
 
 // QueryEvent describes one finished statement, for metrics and logs.
 struct QueryEvent {
-  std::string_view statement;            // the Statement's name, or "sql" for an unnamed Sql
+  std::string_view statement;  // the Statement's name, or "sql" for an unnamed Sql
   std::chrono::nanoseconds duration{};
-  std::optional<ErrorKind> error;        // set when the statement failed
+  std::optional<ErrorKind> error;  // set when the statement failed
 };
 
 // QueryObserver is called on the executing thread after every statement.

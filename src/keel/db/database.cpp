@@ -11,8 +11,9 @@ namespace {
 Dialect dialect_of(const std::string& url, std::string_view variable) {
   const auto parsed = config::parse_database_url(url);
   if (!parsed) {
-    throw DatabaseError(ErrorKind::other, std::string(variable) + ": not a sqlite:/// or postgresql:// URL: " +
-                                              config::redact_url(url));
+    throw DatabaseError(
+        ErrorKind::other,
+        std::string(variable) + ": not a sqlite:/// or postgresql:// URL: " + config::redact_url(url));
   }
   return parsed->kind == config::DatabaseKind::sqlite ? Dialect::sqlite : Dialect::postgresql;
 }
@@ -21,7 +22,8 @@ std::unique_ptr<Pool> make_pool(std::string name, const std::string& url, const 
                                 std::shared_ptr<const StatementCatalog> catalog) {
   int size = options.pool_size;
   // Every connection to ":memory:" would be a separate, empty database.
-  if (const auto parsed = config::parse_database_url(url); parsed && parsed->sqlite_path == ":memory:") size = 1;
+  if (const auto parsed = config::parse_database_url(url); parsed && parsed->sqlite_path == ":memory:")
+    size = 1;
   ConnectTarget target{url, options.timeout};
   return std::make_unique<Pool>(
       PoolOptions{std::move(name), size, options.timeout},

@@ -37,11 +37,11 @@ namespace keel::db {
 // DatabaseOptions configures a Database; from_settings reads SPEC §3's variables.
 struct DatabaseOptions {
   std::string url = "sqlite:///./data/keel.db";  // DATABASE_URL (may hold a password)
-  std::optional<std::string> read_url;            // DATABASE_READ_URL
-  int pool_size = 2;                              // DATABASE_POOL_SIZE, per pool
-  std::chrono::milliseconds timeout{5000};        // DATABASE_TIMEOUT_MS: acquire, connect, statement, busy
+  std::optional<std::string> read_url{};         // DATABASE_READ_URL
+  int pool_size = 2;                             // DATABASE_POOL_SIZE, per pool
+  std::chrono::milliseconds timeout{5000};       // DATABASE_TIMEOUT_MS: acquire, connect, statement, busy
   bool enforce_catalog = false;  // refuse statements missing from the catalog (development, tests)
-  QueryObserver on_query;        // metrics hook: called after every statement
+  QueryObserver on_query{};      // metrics hook: called after every statement
 
   static DatabaseOptions from_settings(const config::Settings& settings);
 };

@@ -56,7 +56,7 @@ class Driver {
 
 // ConnectTarget is everything needed to open one connection.
 struct ConnectTarget {
-  std::string url;                        // DATABASE_URL or DATABASE_READ_URL (holds the password)
+  std::string url;                          // DATABASE_URL or DATABASE_READ_URL (holds the password)
   std::chrono::milliseconds timeout{5000};  // statement timeout and SQLite busy timeout
 };
 

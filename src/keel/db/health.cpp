@@ -12,7 +12,8 @@ constexpr std::chrono::milliseconds kProbeAcquire{1000};
 
 std::string describe(const std::vector<MigrationRecord>& records) {
   std::string out;
-  for (const MigrationRecord& r : records) out += (out.empty() ? "" : ", ") + migration_label(r.version, r.name);
+  for (const MigrationRecord& r : records)
+    out += (out.empty() ? "" : ", ") + migration_label(r.version, r.name);
   return out;
 }
 
@@ -27,9 +28,10 @@ SchemaCheck judge(const MigrationStatus& s) {
                                     " applied but unknown; deploy the newer binary (or roll back with it)"};
   }
   if (!s.pending.empty()) {
-    return {SchemaState::behind, "database schema is behind this binary: " + std::to_string(s.pending.size()) +
-                                     " pending migration(s) (" + describe(s.pending) +
-                                     "); run `keel migrate up` or start with --migrate"};
+    return {SchemaState::behind,
+            "database schema is behind this binary: " + std::to_string(s.pending.size()) +
+                " pending migration(s) (" + describe(s.pending) +
+                "); run `keel migrate up` or start with --migrate"};
   }
   return {SchemaState::at_head, "database schema at version " + std::to_string(s.current())};
 }

@@ -26,7 +26,8 @@ constexpr Statement kTableExists{
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
     "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"};
 constexpr Statement kSelectApplied{
-    "migrations.applied", "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version",
+    "migrations.applied",
+    "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version",
     "SELECT version, name, checksum, "
     "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS applied_at "
     "FROM schema_migrations ORDER BY version"};
@@ -49,14 +50,17 @@ constexpr std::chrono::milliseconds kLockPoll{100};
 Result run(Driver& d, const Statement& s, std::span<const Param> params = {}) {
   return d.execute(s.sql(d.dialect()).text(), params, true);
 }
-Result run(Driver& d, Sql sql, std::span<const Param> params = {}) { return d.execute(sql.text(), params, true); }
+Result run(Driver& d, Sql sql, std::span<const Param> params = {}) {
+  return d.execute(sql.text(), params, true);
+}
 
 // MigrationSession holds what a migrator needs for its whole run: no
 // statement timeout and, on PostgreSQL, the advisory lock. The destructor
 // gives both back; if it cannot, the connection is closed instead.
 class MigrationSession {
  public:
-  MigrationSession(Driver& driver, std::chrono::milliseconds restore_timeout, std::chrono::milliseconds lock_timeout)
+  MigrationSession(Driver& driver, std::chrono::milliseconds restore_timeout,
+                   std::chrono::milliseconds lock_timeout)
       : driver_(driver), restore_timeout_(restore_timeout) {
     driver_.set_statement_timeout(std::chrono::milliseconds(0));
     if (driver_.dialect() != Dialect::postgresql) return;
@@ -123,7 +127,8 @@ MigrationStatus read_status(Driver& d, std::span<const Migration> known) {
 
 std::string labels(const std::vector<MigrationRecord>& records) {
   std::string out;
-  for (const MigrationRecord& r : records) out += (out.empty() ? "" : ", ") + migration_label(r.version, r.name);
+  for (const MigrationRecord& r : records)
+    out += (out.empty() ? "" : ", ") + migration_label(r.version, r.name);
   return out;
 }
 
@@ -135,14 +140,16 @@ void refuse_inconsistent(const MigrationStatus& status) {
                                               "restore the original file and add a new migration instead");
   }
   if (!status.unknown.empty()) {
-    throw DatabaseError(ErrorKind::other, "the database has migration " + labels(status.unknown) +
-                                              " applied, which this binary does not know: the schema is ahead; "
-                                              "deploy the newer binary or roll back with it");
+    throw DatabaseError(ErrorKind::other,
+                        "the database has migration " + labels(status.unknown) +
+                            " applied, which this binary does not know: the schema is ahead; "
+                            "deploy the newer binary or roll back with it");
   }
 }
 
 const Migration& find(std::span<const Migration> known, std::int64_t version) {
-  const auto it = std::find_if(known.begin(), known.end(), [&](const Migration& m) { return m.version == version; });
+  const auto it =
+      std::find_if(known.begin(), known.end(), [&](const Migration& m) { return m.version == version; });
   return *it;  // callers only ask for versions taken from `known`
 }
 
@@ -189,7 +196,7 @@ std::string sha256_hex(std::string_view data) {
   }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(static_cast<std::size_t>(length) * 2);
   for (unsigned int i = 0; i < length; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0xf]);
@@ -226,20 +233,21 @@ MigrationSet parse_migrations(std::span<const MigrationFile> files) {
     const auto underscore = n.find('_');
     std::int64_t version = 0;
     const auto [end, ec] = std::from_chars(n.data(), n.data() + std::min(underscore, n.size()), version);
-    const std::string_view name =
-        underscore == std::string_view::npos
-            ? std::string_view()
-            : n.substr(underscore + 1, n.size() - underscore - 1 - (is_up ? 7 : 9));
+    const std::string_view name = underscore == std::string_view::npos
+                                      ? std::string_view()
+                                      : n.substr(underscore + 1, n.size() - underscore - 1 - (is_up ? 7 : 9));
     const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     });
-    if ((!is_up && !is_down) || ec != std::errc() || end != n.data() + underscore || version <= 0 || !name_ok) {
+    if ((!is_up && !is_down) || ec != std::errc() || end != n.data() + underscore || version <= 0 ||
+        !name_ok) {
       set.problems.push_back(std::string(n) + ": expected NNNN_name.up.sql or NNNN_name.down.sql");
       continue;
     }
     Halves& h = by_version[version];
     if (!h.name.empty() && h.name != name) {
-      set.problems.push_back(std::string(n) + ": version " + std::to_string(version) + " is also named " + h.name);
+      set.problems.push_back(std::string(n) + ": version " + std::to_string(version) + " is also named " +
+                             h.name);
       continue;
     }
     h.name = std::string(name);
@@ -247,11 +255,12 @@ MigrationSet parse_migrations(std::span<const MigrationFile> files) {
   }
   for (const auto& [version, h] : by_version) {
     if (h.up == nullptr || h.down == nullptr) {
-      set.problems.push_back(migration_label(version, h.name) + ": needs both an .up.sql and a .down.sql file");
+      set.problems.push_back(migration_label(version, h.name) +
+                             ": needs both an .up.sql and a .down.sql file");
       continue;
     }
-    set.migrations.push_back(Migration{version, h.name, std::string(h.up->content), std::string(h.down->content),
-                                       sha256_hex(h.up->content)});
+    set.migrations.push_back(Migration{version, h.name, std::string(h.up->content),
+                                       std::string(h.down->content), sha256_hex(h.up->content)});
   }
   return set;
 }
@@ -260,7 +269,8 @@ const std::vector<Migration>& embedded_migrations(Dialect dialect) {
   static const auto parse = [](Dialect d) {
     MigrationSet set = parse_migrations(detail::embedded_migration_files(d));
     // The build already checked the names; a problem here is a build bug.
-    if (!set.problems.empty()) throw DatabaseError(ErrorKind::other, "embedded migrations: " + set.problems.front());
+    if (!set.problems.empty())
+      throw DatabaseError(ErrorKind::other, "embedded migrations: " + set.problems.front());
     return set.migrations;
   };
   static const std::vector<Migration> sqlite = parse(Dialect::sqlite);

@@ -100,7 +100,7 @@ struct MigrationEvent {
 // MigrateOptions tunes up/down.
 struct MigrateOptions {
   std::chrono::milliseconds lock_timeout{60000};  // wait for another migrator at most this long
-  std::function<void(const MigrationEvent&)> on_progress;
+  std::function<void(const MigrationEvent&)> on_progress{};
 };
 
 namespace migrations {
@@ -115,7 +115,8 @@ MigrationStatus status(Database& db);
 // up applies every pending migration, ascending; returns the versions it applied.
 // Throws DatabaseError(other) without applying anything when the schema is
 // ahead or a checksum does not match; a failing migration throws with its label.
-std::vector<std::int64_t> up(Database& db, std::span<const Migration> known, const MigrateOptions& options = {});
+std::vector<std::int64_t> up(Database& db, std::span<const Migration> known,
+                             const MigrateOptions& options = {});
 std::vector<std::int64_t> up(Database& db, const MigrateOptions& options = {});
 
 // down rolls back the `count` latest applied migrations, newest first; returns their versions.

@@ -90,7 +90,8 @@ Connection Pool::acquire(std::chrono::milliseconds timeout) {
     if (!ready) {
       ++s.acquire_timeouts;
       throw DatabaseError(ErrorKind::unavailable, "database pool \"" + s.options.name + "\" exhausted: all " +
-                                                      std::to_string(s.options.size) + " connections busy for " +
+                                                      std::to_string(s.options.size) +
+                                                      " connections busy for " +
                                                       std::to_string(timeout.count()) + " ms");
     }
   }
@@ -98,8 +99,8 @@ Connection Pool::acquire(std::chrono::milliseconds timeout) {
 
 PoolStats Pool::stats() const {
   const std::lock_guard lock(state_->mutex);
-  return PoolStats{state_->options.size,    state_->open,
-                   state_->in_use,          state_->waiting,
+  return PoolStats{state_->options.size,     state_->open,
+                   state_->in_use,           state_->waiting,
                    state_->acquire_timeouts, state_->connect_failures};
 }
 

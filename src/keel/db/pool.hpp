@@ -38,10 +38,10 @@ struct PoolOptions {
 
 // PoolStats is a snapshot for metrics.
 struct PoolStats {
-  int size = 0;                       // the configured maximum
-  int open = 0;                       // connections currently open
-  int in_use = 0;                     // lent out right now
-  int waiting = 0;                    // threads waiting in acquire()
+  int size = 0;                        // the configured maximum
+  int open = 0;                        // connections currently open
+  int in_use = 0;                      // lent out right now
+  int waiting = 0;                     // threads waiting in acquire()
   std::uint64_t acquire_timeouts = 0;  // acquire() calls that gave up since start
   std::uint64_t connect_failures = 0;  // connection attempts that failed since start
 };

@@ -36,7 +36,9 @@ struct PoolState {
   // release takes a driver back: idle when healthy, closed otherwise.
   void release(std::unique_ptr<Driver> driver) noexcept;
   // note_success records a statement that succeeded.
-  void note_success() { last_success.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed); }
+  void note_success() {
+    last_success.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
 };
 
 }  // namespace keel::db::detail

@@ -107,7 +107,8 @@ ErrorKind kind_of(std::string_view sqlstate) {
   if (sqlstate == "23503") return ErrorKind::constraint_foreign_key;
   if (sqlstate.starts_with("23")) return ErrorKind::constraint_other;
   // query_canceled (statement_timeout), serialization failure, deadlock, lock_not_available.
-  if (sqlstate == "57014" || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") return ErrorKind::timeout;
+  if (sqlstate == "57014" || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03")
+    return ErrorKind::timeout;
   // admin/crash shutdown, cannot_connect_now, too_many_connections, connection exceptions.
   if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03" || sqlstate == "53300") {
     return ErrorKind::unavailable;
@@ -125,7 +126,8 @@ PostgresDriver::~PostgresDriver() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
-std::unique_ptr<PostgresDriver> PostgresDriver::connect(const std::string& url, std::chrono::milliseconds timeout,
+std::unique_ptr<PostgresDriver> PostgresDriver::connect(const std::string& url,
+                                                        std::chrono::milliseconds timeout,
                                                         Clock::time_point deadline) {
   // The password is only kept to scrub it out of any libpq message.
   std::string password;
@@ -134,7 +136,8 @@ std::unique_ptr<PostgresDriver> PostgresDriver::connect(const std::string& url, 
   if (options == nullptr) {
     // libpq's message may quote a piece of the URL, so it is not repeated.
     PQfreemem(parse_error);
-    throw DatabaseError(ErrorKind::unavailable, "PostgreSQL: the database URL is not a valid libpq connection URI");
+    throw DatabaseError(ErrorKind::unavailable,
+                        "PostgreSQL: the database URL is not a valid libpq connection URI");
   }
   for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (std::string_view(o->keyword) == "password" && o->val != nullptr) password = o->val;
@@ -143,8 +146,8 @@ std::unique_ptr<PostgresDriver> PostgresDriver::connect(const std::string& url, 
 
   // Defaults first: keywords from the URL (expanded from "dbname") override them.
   const std::string connect_timeout = std::to_string(std::max<long long>(2, (timeout.count() + 999) / 1000));
-  const char* keys[] = {"connect_timeout", "application_name", "keepalives", "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "dbname", nullptr};
+  const char* keys[] = {"connect_timeout",     "application_name", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "dbname",     nullptr};
   const char* values[] = {connect_timeout.c_str(), "keel", "1", "30", "10", "3", url.c_str(), nullptr};
   PGconn* conn = PQconnectStartParams(keys, values, 1);
   if (conn == nullptr) throw DatabaseError(ErrorKind::unavailable, "PostgreSQL: out of memory");
@@ -161,9 +164,11 @@ std::unique_ptr<PostgresDriver> PostgresDriver::connect(const std::string& url, 
     state = PQconnectPoll(conn);
   }
   // NOTICEs (e.g. "relation already exists, skipping") would go to stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   try {
-    driver->execute_script("SET statement_timeout = " + std::to_string(timeout.count()) + "; SET TimeZone = 'UTC'");
+    driver->execute_script("SET statement_timeout = " + std::to_string(timeout.count()) +
+                           "; SET TimeZone = 'UTC'");
   } catch (const DatabaseError& e) {
     throw DatabaseError(ErrorKind::unavailable, e.what());
   }
@@ -199,9 +204,10 @@ PostgresDriver::OwnedResult PostgresDriver::wait() {
       if (!wait_socket(PQsocket(conn_), POLLIN, deadline)) {
         // The server is not answering at all; the connection's state is unknown.
         broken_ = true;
-        throw DatabaseError(ErrorKind::timeout, "PostgreSQL: no answer within " +
-                                                    std::to_string((statement_timeout_ + kClientGrace).count()) +
-                                                    " ms; connection dropped");
+        throw DatabaseError(ErrorKind::timeout,
+                            "PostgreSQL: no answer within " +
+                                std::to_string((statement_timeout_ + kClientGrace).count()) +
+                                " ms; connection dropped");
       }
       if (PQconsumeInput(conn_) == 0) fail_connection("connection lost");
     }
@@ -247,7 +253,7 @@ const PostgresDriver::Prepared& PostgresDriver::prepare_cached(std::string_view 
 }
 
 PostgresDriver::OwnedResult PostgresDriver::send_and_wait(std::string_view sql, std::span<const Param> params,
-                                                         bool cacheable) {
+                                                          bool cacheable) {
   const Prepared* prepared = cacheable ? &prepare_cached(sql) : nullptr;
   const std::string text = cacheable ? std::string() : std::string(sql);
   const int expected = prepared != nullptr ? prepared->parameters : highest_placeholder(sql);
@@ -272,7 +278,8 @@ PostgresDriver::OwnedResult PostgresDriver::send_and_wait(std::string_view sql, 
       values[i] = s->c_str();
       continue;
     } else if (const auto* blob = std::get_if<Blob>(&v)) {
-      values[i] = blob->empty() ? "" : reinterpret_cast<const char*>(blob->data());  // "" : non-NULL empty bytea
+      values[i] =
+          blob->empty() ? "" : reinterpret_cast<const char*>(blob->data());  // "" : non-NULL empty bytea
       lengths[i] = static_cast<int>(blob->size());
       formats[i] = 1;
       continue;
@@ -282,11 +289,10 @@ PostgresDriver::OwnedResult PostgresDriver::send_and_wait(std::string_view sql, 
     values[i] = storage[i].c_str();
   }
   const int n = static_cast<int>(params.size());
-  const int sent = prepared != nullptr
-                       ? PQsendQueryPrepared(conn_, prepared->name.c_str(), n, values.data(), lengths.data(),
-                                             formats.data(), 0)
-                       : PQsendQueryParams(conn_, text.c_str(), n, nullptr, values.data(), lengths.data(),
-                                           formats.data(), 0);
+  const int sent = prepared != nullptr ? PQsendQueryPrepared(conn_, prepared->name.c_str(), n, values.data(),
+                                                             lengths.data(), formats.data(), 0)
+                                       : PQsendQueryParams(conn_, text.c_str(), n, nullptr, values.data(),
+                                                           lengths.data(), formats.data(), 0);
   if (sent == 0) fail_connection("send");
   return wait();
 }
@@ -351,7 +357,9 @@ std::vector<std::string> PostgresDriver::explain(std::string_view sql) {
   // scans priced out: a Seq Scan that survives enable_seqscan=off means no
   // index can serve the query, however small the test table is.
   const std::string name = "keel_explain_" + std::to_string(++next_statement_);
-  execute_script("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off");
+  execute_script(
+      "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; SET LOCAL jit "
+      "= off");
   bool prepared = false;
   std::vector<std::string> lines;
   try {

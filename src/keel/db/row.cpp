@@ -21,8 +21,9 @@ std::optional<T> parse_number(const std::string& text) {
 
 const Value& Row::value(std::size_t index) const {
   if (index >= cells_.size()) {
-    throw DatabaseError(ErrorKind::other, "result column " + std::to_string(index) + " out of range (row has " +
-                                              std::to_string(cells_.size()) + " columns)");
+    throw DatabaseError(ErrorKind::other, "result column " + std::to_string(index) +
+                                              " out of range (row has " + std::to_string(cells_.size()) +
+                                              " columns)");
   }
   return cells_[index];
 }
@@ -39,10 +40,12 @@ bool Row::is_null(std::size_t index) const { return std::holds_alternative<std::
 void Row::type_error(std::size_t index, std::string_view wanted) const {
   const std::string name = index < columns_->size() ? (*columns_)[index] : std::to_string(index);
   if (is_null(index)) {
-    throw DatabaseError(ErrorKind::other,
-                        "result column \"" + name + "\" is NULL; read it as std::optional<" + std::string(wanted) + ">");
+    throw DatabaseError(
+        ErrorKind::other,
+        "result column \"" + name + "\" is NULL; read it as std::optional<" + std::string(wanted) + ">");
   }
-  throw DatabaseError(ErrorKind::other, "result column \"" + name + "\" cannot be read as " + std::string(wanted));
+  throw DatabaseError(ErrorKind::other,
+                      "result column \"" + name + "\" cannot be read as " + std::string(wanted));
 }
 
 std::string Row::as_string(std::size_t index) const {
@@ -77,7 +80,8 @@ std::int64_t Row::as_int64(std::size_t index) const {
 
 int Row::as_int(std::size_t index) const {
   const std::int64_t wide = as_int64(index);
-  if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max()) type_error(index, "int");
+  if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
+    type_error(index, "int");
   return static_cast<int>(wide);
 }
 

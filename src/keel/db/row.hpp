@@ -49,7 +49,7 @@ class Row {
   // Blob, or std::optional of one of them.
   template <class T>
   T get(std::size_t index) const {
-    if constexpr (is_optional<T>::value) {
+    if constexpr (IsOptional<T>::value) {
       if (is_null(index)) return std::nullopt;
       return get<typename T::value_type>(index);
     } else if constexpr (std::is_same_v<T, std::string>) {
@@ -75,9 +75,9 @@ class Row {
 
  private:
   template <class T>
-  struct is_optional : std::false_type {};
+  struct IsOptional : std::false_type {};
   template <class T>
-  struct is_optional<std::optional<T>> : std::true_type {};
+  struct IsOptional<std::optional<T>> : std::true_type {};
 
   std::string as_string(std::size_t index) const;
   std::int64_t as_int64(std::size_t index) const;

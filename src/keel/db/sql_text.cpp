@@ -26,10 +26,8 @@ void scan(std::string_view sql, OnPlaceholder&& on_placeholder) {
           i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') && (i < 2 || !is_identifier_char(sql[i - 2]));
       ++i;
       while (i < n) {
-        if (backslash_escapes && sql[i] == '\\') {
-          i += 2;
-        } else if (sql[i] == '\'' && i + 1 < n && sql[i + 1] == '\'') {
-          i += 2;
+        if ((backslash_escapes && sql[i] == '\\') || (sql[i] == '\'' && i + 1 < n && sql[i + 1] == '\'')) {
+          i += 2;  // an escaped character
         } else if (sql[i] == '\'') {
           break;
         } else {

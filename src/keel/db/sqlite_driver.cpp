@@ -19,13 +19,14 @@ using OwnedStatement = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
 // ResetStatement returns a (cached) statement to its initial state on every
 // exit path, so the next execute starts clean and no read transaction stays open.
 struct ResetStatement {
-  sqlite3_stmt* stmt;
+  explicit ResetStatement(sqlite3_stmt* s) : stmt(s) {}
   ~ResetStatement() {
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
   }
   ResetStatement(const ResetStatement&) = delete;
   ResetStatement& operator=(const ResetStatement&) = delete;
+  sqlite3_stmt* stmt;
 };
 
 bool only_separators(const char* tail) {
@@ -38,19 +39,15 @@ bool only_separators(const char* tail) {
 ErrorKind kind_of(int rc) {
   switch (rc) {
     case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-      return ErrorKind::constraint_unique;
-    case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return ErrorKind::constraint_foreign_key;
-    default:
-      break;
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return ErrorKind::constraint_unique;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return ErrorKind::constraint_foreign_key;
+    default: break;
   }
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT: return ErrorKind::constraint_other;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-    case SQLITE_INTERRUPT:
-      return ErrorKind::timeout;
+    case SQLITE_INTERRUPT: return ErrorKind::timeout;
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_FULL:
@@ -58,10 +55,8 @@ ErrorKind kind_of(int rc) {
     case SQLITE_NOTADB:
     case SQLITE_PERM:
     case SQLITE_READONLY:
-    case SQLITE_NOMEM:
-      return ErrorKind::unavailable;
-    default:
-      return ErrorKind::other;
+    case SQLITE_NOMEM: return ErrorKind::unavailable;
+    default: return ErrorKind::other;
   }
 }
 
@@ -86,19 +81,21 @@ std::unique_ptr<SqliteDriver> SqliteDriver::open(const std::string& path, std::c
     }
   }
   sqlite3* db = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<SqliteDriver> driver(new SqliteDriver(db, path, timeout));
   if (db == nullptr) throw DatabaseError(ErrorKind::unavailable, "SQLite: out of memory opening " + path);
   if (rc != SQLITE_OK) driver->fail(rc, "cannot open " + path);
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, static_cast<int>(std::min<std::chrono::milliseconds::rep>(timeout.count(), 1 << 30)));
+  sqlite3_busy_timeout(db,
+                       static_cast<int>(std::min<std::chrono::milliseconds::rep>(timeout.count(), 1 << 30)));
   sqlite3_progress_handler(db, 1000, &SqliteDriver::on_progress, driver.get());
   try {
     const Result mode = driver->execute("PRAGMA journal_mode=WAL", {}, false);
     const std::string journal = mode.empty() ? "" : mode[0].get<std::string>(0);
     if (journal != "wal" && journal != "memory") {
-      throw DatabaseError(ErrorKind::unavailable, "SQLite: " + path + " cannot use WAL (journal_mode " + journal + ")");
+      throw DatabaseError(ErrorKind::unavailable,
+                          "SQLite: " + path + " cannot use WAL (journal_mode " + journal + ")");
     }
     // FULL: the WAL is synced at every COMMIT, so a commit that returned is durable.
     driver->execute_script("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;");
@@ -135,7 +132,8 @@ void SqliteDriver::fail(int rc, std::string_view context) {
   if (kind == ErrorKind::constraint_unique || kind == ErrorKind::constraint_other) {
     // "UNIQUE constraint failed: users.email" → "users.email" (names, never values).
     const std::string text = db_ != nullptr ? sqlite3_errmsg(db_) : "";
-    if (const auto colon = text.find("failed: "); colon != std::string::npos) constraint = text.substr(colon + 8);
+    if (const auto colon = text.find("failed: "); colon != std::string::npos)
+      constraint = text.substr(colon + 8);
   }
   if (kind == ErrorKind::unavailable) broken_ = true;
   throw DatabaseError(kind, message, std::move(constraint));
@@ -145,8 +143,8 @@ sqlite3_stmt* SqliteDriver::prepare(std::string_view sql) {
   const std::string text = to_sqlite_placeholders(sql);
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size() + 1), SQLITE_PREPARE_PERSISTENT,
-                                    &stmt, &tail);
+  const int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size() + 1),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
   if (rc != SQLITE_OK) fail(rc, "prepare");
   OwnedStatement owned(stmt);
   if (stmt == nullptr) throw DatabaseError(ErrorKind::other, "SQLite: prepare: empty statement");
@@ -214,7 +212,9 @@ Result SqliteDriver::execute(std::string_view sql, std::span<const Param> params
     cells.reserve(static_cast<std::size_t>(column_count));
     for (int c = 0; c < column_count; ++c) {
       switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER: cells.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c))); break;
+        case SQLITE_INTEGER:
+          cells.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
+          break;
         case SQLITE_FLOAT: cells.emplace_back(sqlite3_column_double(stmt, c)); break;
         case SQLITE_TEXT: {
           const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));

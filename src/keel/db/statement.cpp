@@ -2,8 +2,6 @@
 
 namespace keel::db {
 
-std::string_view to_string(Dialect dialect) {
-  return dialect == Dialect::sqlite ? "sqlite" : "postgresql";
-}
+std::string_view to_string(Dialect dialect) { return dialect == Dialect::sqlite ? "sqlite" : "postgresql"; }
 
 }  // namespace keel::db

@@ -35,19 +35,19 @@ using Value = std::variant<std::nullptr_t, std::int64_t, double, bool, std::stri
 // std::vector<Param> built in a loop never dangles.
 class Param {
  public:
-  Param(std::nullptr_t) {}   // NOLINT(google-explicit-constructor): converting by design
-  Param(std::nullopt_t) {}   // NOLINT(google-explicit-constructor)
+  Param(std::nullptr_t) {}              // NOLINT(google-explicit-constructor): converting by design
+  Param(std::nullopt_t) {}              // NOLINT(google-explicit-constructor)
   Param(bool value) : value_(value) {}  // NOLINT(google-explicit-constructor)
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  Param(T value) : value_(to_int64(value)) {}  // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<T, bool>) Param(T value)
+      : value_(to_int64(value)) {}  // NOLINT(google-explicit-constructor)
   template <std::floating_point T>
   Param(T value) : value_(static_cast<double>(value)) {}  // NOLINT(google-explicit-constructor)
   // A string literal must become text, never bool (the pointer conversion).
-  Param(const char* value) : value_(std::string(value)) {}  // NOLINT(google-explicit-constructor)
+  Param(const char* value) : value_(std::string(value)) {}       // NOLINT(google-explicit-constructor)
   Param(std::string_view value) : value_(std::string(value)) {}  // NOLINT(google-explicit-constructor)
-  Param(std::string value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Param(Blob value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Param(std::string value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Param(Blob value) : value_(std::move(value)) {}                // NOLINT(google-explicit-constructor)
   template <class T>
   Param(const std::optional<T>& value)  // NOLINT(google-explicit-constructor)
       : Param(value ? Param(*value) : Param(nullptr)) {}

@@ -46,6 +46,7 @@ using tcp = net::ip::tcp;
 using boost::system::error_code;
 using errors::ErrorCode;
 using Milliseconds = std::chrono::milliseconds;
+using Timer = net::steady_timer::rebind_executor<ConnectionExecutor>::other;
 
 // kMaxLinger bounds how long a closing connection keeps reading and
 // discarding input after its last response, so that unread request bytes
@@ -59,8 +60,7 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // formatted once per second per thread. Day and month names are spelled out
 // here because strftime's depend on the locale.
 const std::string& http_date() {
-  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
-                                                    "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   thread_local std::time_t cached_second = -1;
@@ -72,8 +72,8 @@ const std::string& http_date() {
     std::array<char, 40> text{};
     std::snprintf(text.data(), text.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT",
                   kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
-                  kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec);
+                  kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
     cached = text.data();
     cached_second = now;
   }
@@ -105,7 +105,7 @@ bool transfer_encoding_supported(const bhttp::request_header<>& head, bool chunk
 
 // peer_ip returns the remote address as text, IPv4-mapped IPv6 addresses
 // (seen on a dual-stack listener) written as plain IPv4.
-std::optional<std::string> peer_ip(const tcp::socket& socket) {
+std::optional<std::string> peer_ip(const ConnectionSocket& socket) {
   error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return std::nullopt;
@@ -124,7 +124,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // Connection takes the accepted socket; `id` is its key in
   // core.connections, or 0 for a rejected connection (not counted, not drained).
-  Connection(ServerCore& core, tcp::socket socket, std::uint64_t id)
+  Connection(ServerCore& core, ConnectionSocket socket, std::uint64_t id)
       : core_(core), socket_(std::move(socket)), timer_(socket_.get_executor()), id_(id) {
     if (id_ != 0) core_.open_connections.fetch_add(1);
   }
@@ -212,13 +212,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_ = blank_request();
     arm(core_.options.read_timeout, Deadline::read);
     head_parser_.emplace();
-    head_parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
-        core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    head_parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     // The body limit is the dispatcher's choice, made once the head is known.
     head_parser_->body_limit(boost::none);
-    bhttp::async_read_header(
-        socket_, buffer_, *head_parser_,
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
+    bhttp::async_read_header(socket_, buffer_, *head_parser_,
+                             [self = shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
   }
 
   void on_head(error_code ec) {
@@ -274,9 +273,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read_body() {
-    bhttp::async_read(
-        socket_, buffer_, *body_parser_,
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+    bhttp::async_read(socket_, buffer_, *body_parser_,
+                      [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
   }
 
   void on_body(error_code ec) {
@@ -294,8 +292,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_read_failed(error_code ec) {
     if (!body_parser_ && head_parser_) fill_request(head_parser_->get());
     if (deadline_expired_) {
-      const bool any_byte = buffer_.size() > 0 || body_parser_.has_value() ||
-                            (head_parser_ && head_parser_->got_some());
+      const bool any_byte =
+          buffer_.size() > 0 || body_parser_.has_value() || (head_parser_ && head_parser_->got_some());
       if (any_byte) return fail_request(ErrorCode::request_timeout);
       return close();
     }
@@ -380,16 +378,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.body = std::move(body);
     const auto sequence = ++request_sequence_;
     arm(core_.options.handler_timeout, Deadline::handler);
-    net::post(core_.pool, [self = shared_from_this(),
-                           request = std::make_shared<Request>(std::move(request)),
-                           &dispatcher = core_.dispatcher, strand = socket_.get_executor(),
-                           sequence]() mutable {
-      Response response = dispatcher.handle(*request);
-      net::post(strand, [self = std::move(self), sequence,
-                         response = std::move(response)]() mutable {
-        self->on_handled(sequence, std::move(response));
-      });
-    });
+    net::post(
+        core_.pool, [self = shared_from_this(), request = std::make_shared<Request>(std::move(request)),
+                     &dispatcher = core_.dispatcher, strand = socket_.get_executor(), sequence]() mutable {
+          Response response = dispatcher.handle(*request);
+          net::post(strand, [self = std::move(self), sequence, response = std::move(response)]() mutable {
+            self->on_handled(sequence, std::move(response));
+          });
+        });
   }
 
   void on_handled(std::uint64_t sequence, Response response) {
@@ -443,9 +439,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     response_.keep_alive(keep);
     arm(core_.options.read_timeout, Deadline::write);
-    bhttp::async_write(socket_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
-      self->on_written(ec);
-    });
+    bhttp::async_write(socket_, response_,
+                       [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
   }
 
   void on_written(error_code ec) {
@@ -526,20 +521,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
         socket_.cancel(ignored);
         return;
       }
-      case Deadline::handler:
-        return on_handler_timeout();
+      case Deadline::handler: return on_handler_timeout();
       case Deadline::idle:
       case Deadline::write:
-      case Deadline::linger:
-        return close();
-      case Deadline::none:
-        return;
+      case Deadline::linger: return close();
+      case Deadline::none: return;
     }
   }
 
   ServerCore& core_;
-  tcp::socket socket_;  // its executor is this connection's strand
-  net::steady_timer timer_;
+  ConnectionSocket socket_;  // its executor is this connection's strand
+  Timer timer_;
   const std::uint64_t id_;
   std::string peer_address_;
 
@@ -556,14 +548,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Phase phase_ = Phase::waiting;
   Deadline deadline_ = Deadline::none;
   std::uint64_t deadline_generation_ = 0;
-  bool deadline_expired_ = false;    // the read deadline fired; the read is being cancelled
+  bool deadline_expired_ = false;       // the read deadline fired; the read is being cancelled
   std::uint64_t request_sequence_ = 0;  // matches pool answers to the current request
   bool counted_in_flight_ = false;
   bool keep_alive_ = false;            // what the request's head asked for
   bool close_after_response_ = false;  // decided: this is the connection's last response
 };
 
-void start_connection(ServerCore& core, tcp::socket socket) {
+void start_connection(ServerCore& core, ConnectionSocket socket) {
   std::shared_ptr<Connection> connection;
   {
     std::lock_guard lock(core.mutex);
@@ -574,7 +566,7 @@ void start_connection(ServerCore& core, tcp::socket socket) {
   connection->start();
 }
 
-void reject_connection(ServerCore& core, tcp::socket socket) {
+void reject_connection(ServerCore& core, ConnectionSocket socket) {
   std::make_shared<Connection>(core, std::move(socket), 0)->reject();
 }
 

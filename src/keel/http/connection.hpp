@@ -19,7 +19,9 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "keel/http/server.hpp"
@@ -27,6 +29,13 @@
 namespace keel::http::detail {
 
 class Connection;
+
+// ConnectionExecutor is a connection's own strand: its handlers never run
+// concurrently, so its state needs no lock.
+using ConnectionExecutor = boost::asio::strand<boost::asio::io_context::executor_type>;
+// ConnectionSocket is a socket bound to its strand by type (no type-erased
+// executor on the hot path).
+using ConnectionSocket = boost::asio::ip::tcp::socket::rebind_executor<ConnectionExecutor>::other;
 
 // ServerCore is the state every connection shares with the server. The
 // references are fixed at construction; everything mutable is atomic or
@@ -58,11 +67,11 @@ struct ServerCore {
 
 // start_connection serves HTTP/1.1 on an accepted socket whose executor is
 // the connection's own strand.
-void start_connection(ServerCore& core, boost::asio::ip::tcp::socket socket);
+void start_connection(ServerCore& core, ConnectionSocket socket);
 
 // reject_connection answers an accepted socket with the dispatcher's 503
 // (early_error = service_unavailable) and closes it; used beyond max_connections.
-void reject_connection(ServerCore& core, boost::asio::ip::tcp::socket socket);
+void reject_connection(ServerCore& core, ConnectionSocket socket);
 
 // drain_connections tells every live connection that the drain began: idle
 // keep-alive connections close at once, busy ones close after their response.

@@ -50,6 +50,20 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_as_sp
 }
 
 bool split_target(std::string_view target, std::string& path, std::string& query) {
+  // RFC 9112 §3.2.2: servers accept the absolute form ("http://host/path") that
+  // some proxies send; routing only needs its path and query.
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
+      const auto path_start = target.find_first_of("/?", scheme.size());
+      if (path_start == std::string_view::npos) {
+        target = "/";
+      } else {
+        target = target.substr(path_start);
+        if (target.front() == '?') return false;
+      }
+      break;
+    }
+  }
   if (target.empty() || target.front() != '/') return false;
   const auto question = target.find('?');
   const auto raw_path = target.substr(0, question);

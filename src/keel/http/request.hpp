@@ -75,7 +75,8 @@ struct Request {
 };
 
 // split_target splits "/a%20b?x=1" into the decoded path "/a b" and raw query
-// "x=1"; returns false when the target is not an origin-form path or has a bad escape.
+// "x=1" (an absolute-form target "http://host/a" yields "/a"); returns false
+// for other forms ("*", authority-form), a bad escape or an encoded NUL.
 bool split_target(std::string_view target, std::string& path, std::string& query);
 
 // percent_decode decodes %XX escapes (and '+' as space when `plus_as_space`);

@@ -86,7 +86,13 @@ TEST(Request, SplitsAndDecodesTarget) {
   ASSERT_TRUE(split_target("/a%20b/c?x=1&y=%2F", path, query));
   EXPECT_EQ(path, "/a b/c");
   EXPECT_EQ(query, "x=1&y=%2F");
-  EXPECT_FALSE(split_target("http://evil/", path, query));
+  ASSERT_TRUE(split_target("http://example.com/items?x=2", path, query));
+  EXPECT_EQ(path, "/items");
+  EXPECT_EQ(query, "x=2");
+  ASSERT_TRUE(split_target("HTTP://example.com", path, query));
+  EXPECT_EQ(path, "/");
+  EXPECT_FALSE(split_target("*", path, query));
+  EXPECT_FALSE(split_target("example.com:443", path, query));
   EXPECT_FALSE(split_target("/bad%zz", path, query));
   EXPECT_FALSE(split_target("/nul%00", path, query));
   EXPECT_FALSE(split_target("/trunc%2", path, query));

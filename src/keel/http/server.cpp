@@ -45,8 +45,7 @@ constexpr std::chrono::milliseconds kDrainPoll{10};
 [[noreturn]] void throw_listen_error(const ServerOptions& options, const std::string& reason) {
   const bool ipv6_literal = options.host.find(':') != std::string::npos;
   const std::string host = ipv6_literal ? "[" + options.host + "]" : options.host;
-  throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(options.port) + ": " +
-                           reason);
+  throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(options.port) + ": " + reason);
 }
 
 bool is_resource_exhaustion(const error_code& ec) {
@@ -68,12 +67,12 @@ struct Server::Impl {
         drain_timer(strand) {}
 
   void start_accepting() {
-    acceptor.async_accept(net::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+    acceptor.async_accept(net::make_strand(ioc), [this](error_code ec, detail::ConnectionSocket socket) {
       on_accept(ec, std::move(socket));
     });
   }
 
-  void on_accept(error_code ec, tcp::socket socket) {
+  void on_accept(error_code ec, detail::ConnectionSocket socket) {
     if (!acceptor.is_open()) return;  // closed by the drain
     if (ec) {
       if (!is_resource_exhaustion(ec)) return start_accepting();  // e.g. the client gave up
@@ -157,9 +156,9 @@ struct Server::Impl {
   std::mutex callbacks_mutex;
   std::vector<std::function<void()>> drain_callbacks;
 
-  bool drain_started = false;  // server strand
+  bool drain_started = false;                            // server strand
   std::chrono::steady_clock::time_point drain_deadline;  // server strand
-  std::uint16_t bound_port = 0;  // written by listen() before run()
+  std::uint16_t bound_port = 0;                          // written by listen() before run()
 };
 
 Server::Server(ServerOptions options, const Dispatcher& dispatcher)
@@ -171,9 +170,8 @@ std::uint16_t Server::listen() {
   Impl& impl = *impl_;
   error_code ec;
   tcp::resolver resolver(impl.ioc);
-  auto endpoints =
-      resolver.resolve(impl.options.host, std::to_string(impl.options.port),
-                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  auto endpoints = resolver.resolve(impl.options.host, std::to_string(impl.options.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec) throw_listen_error(impl.options, ec.message());
   error_code last_error = net::error::host_not_found;
   for (const auto& entry : endpoints) {

@@ -49,8 +49,8 @@ struct ServerOptions {
   std::uint16_t port = 8000;          // 0 = any free port (see Server::port())
   unsigned io_threads = 1;            // threads running the I/O loop (WORKERS)
   unsigned handler_threads = 1;       // threads of the handler pool (WORKERS)
-  std::size_t max_header_bytes = 16 * 1024;  // whole header section → 431 beyond
-  std::size_t max_target_bytes = 8 * 1024;   // request target → 414 beyond
+  std::size_t max_header_bytes = std::size_t{16} * 1024;  // whole header section → 431 beyond
+  std::size_t max_target_bytes = std::size_t{8} * 1024;  // request target → 414 beyond
   std::size_t max_connections = 10000;       // accepted beyond this are answered 503 and closed
   std::chrono::milliseconds read_timeout{10000};     // head + body of one request
   std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait for the next request

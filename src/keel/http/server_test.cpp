@@ -65,9 +65,8 @@ class TestDispatcher final : public Dispatcher {
       return response;
     }
     if (request.path == "/info x") {
-      return Response::text(200, request.method_name + "|" + request.target + "|" + request.query +
-                                     "|" + request.peer_address + "|" +
-                                     request.context.client_ip + "|" +
+      return Response::text(200, request.method_name + "|" + request.target + "|" + request.query + "|" +
+                                     request.peer_address + "|" + request.context.client_ip + "|" +
                                      std::string(request.header("x-test").value_or("-")));
     }
     return Response::text(404, "not_found");
@@ -210,8 +209,7 @@ ServerOptions test_options() {
 // RunningServer runs a Server on port 0 in a background thread.
 class RunningServer {
  public:
-  explicit RunningServer(ServerOptions options = test_options())
-      : server_(std::move(options), dispatcher_) {
+  explicit RunningServer(ServerOptions options = test_options()) : server_(std::move(options), dispatcher_) {
     server_.on_drain([this] { drains_.fetch_add(1); });
     port_ = server_.listen();
     thread_ = std::thread([this] {
@@ -246,13 +244,13 @@ class RunningServer {
 };
 
 std::string get(std::string_view target, std::string_view extra_headers = "") {
-  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" +
-         std::string(extra_headers) + "\r\n";
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) + "\r\n";
 }
 
 std::string post(std::string_view target, std::string_view body) {
-  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: test\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+  return "POST " + std::string(target) +
+         " HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+         std::string(body);
 }
 
 TEST(Server, ListenReturnsTheBoundPort) {
@@ -271,8 +269,8 @@ TEST(Server, ListenOnABusyPortThrowsAClearError) {
     second.listen();
     FAIL() << "listen succeeded on a busy port";
   } catch (const std::runtime_error& error) {
-    EXPECT_EQ(std::string(error.what()).rfind(
-                  "cannot listen on 127.0.0.1:" + std::to_string(running.port()) + ": ", 0),
+    EXPECT_EQ(std::string(error.what())
+                  .rfind("cannot listen on 127.0.0.1:" + std::to_string(running.port()) + ": ", 0),
               0u)
         << error.what();
   }
@@ -349,8 +347,8 @@ TEST(Server, ChunkedBodyOverTheLimitIs413) {
   RunningServer running;
   Client client(running.port());
   const std::string chunk(600, 'x');
-  client.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" +
-              chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+  client.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + chunk +
+              "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -500,8 +498,7 @@ TEST(Server, Http10ClosesUnlessAskedToKeepAlive) {
 TEST(Server, ExpectContinueGets100BeforeTheBody) {
   RunningServer running;
   Client client(running.port());
-  client.send(
-      "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
   auto interim = client.read_response();
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);

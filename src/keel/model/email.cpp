@@ -10,9 +10,7 @@ constexpr std::size_t kMaxAddress = 254;  // RFC 5321 §4.5.3.1.3 path minus the
 constexpr std::size_t kMaxLocal = 64;     // RFC 5321 §4.5.3.1.1
 constexpr std::size_t kMaxLabel = 63;     // RFC 1035 §2.3.4
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 // is_atext is RFC 5322 §3.2.3 `atext`.
 bool is_atext(char c) {

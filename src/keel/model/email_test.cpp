@@ -26,16 +26,31 @@ TEST(EmailError, RejectsMalformedAddresses) {
   const std::string total255 = "a@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
                                std::string(63, 'd') + "." + std::string(61, 'e');
   ASSERT_EQ(total255.size(), 255u);
-  for (const std::string& address :
-       {std::string(""), std::string("plain"), std::string("@example.com"), std::string("user@"),
-        std::string("user@@example.com"), std::string("a@b@example.com"), std::string(".user@example.com"),
-        std::string("user.@example.com"), std::string("us..er@example.com"), std::string("user@localhost"),
-        std::string("user@-example.com"), std::string("user@example-.com"), std::string("user@exa_mple.com"),
-        std::string("user@example..com"), std::string("user@.example.com"), std::string("user@example.com."),
-        std::string("user name@example.com"), std::string("\"quoted\"@example.com"),
-        std::string("üser@example.com"), std::string("user@exämple.com"), std::string("user@[127.0.0.1]"),
-        std::string("user@example.123"), local65 + "@example.com", total255,
-        "user@" + std::string(64, 'l') + ".com"}) {
+  for (const std::string& address : {std::string(""),
+                                     std::string("plain"),
+                                     std::string("@example.com"),
+                                     std::string("user@"),
+                                     std::string("user@@example.com"),
+                                     std::string("a@b@example.com"),
+                                     std::string(".user@example.com"),
+                                     std::string("user.@example.com"),
+                                     std::string("us..er@example.com"),
+                                     std::string("user@localhost"),
+                                     std::string("user@-example.com"),
+                                     std::string("user@example-.com"),
+                                     std::string("user@exa_mple.com"),
+                                     std::string("user@example..com"),
+                                     std::string("user@.example.com"),
+                                     std::string("user@example.com."),
+                                     std::string("user name@example.com"),
+                                     std::string("\"quoted\"@example.com"),
+                                     std::string("üser@example.com"),
+                                     std::string("user@exämple.com"),
+                                     std::string("user@[127.0.0.1]"),
+                                     std::string("user@example.123"),
+                                     local65 + "@example.com",
+                                     total255,
+                                     "user@" + std::string(64, 'l') + ".com"}) {
     EXPECT_NE(email_error(address), "") << address;
   }
 }

@@ -12,8 +12,7 @@ constexpr std::size_t kMaxQuotedKey = 64;
 
 }  // namespace
 
-ErrorSink::ErrorSink(const Loc& prefix, std::size_t max_errors)
-    : prefix_(prefix), max_errors_(max_errors) {}
+ErrorSink::ErrorSink(const Loc& prefix, std::size_t max_errors) : prefix_(prefix), max_errors_(max_errors) {}
 
 ErrorSink::Loc ErrorSink::location() const {
   Loc loc;

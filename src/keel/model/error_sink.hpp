@@ -9,8 +9,8 @@
 // Custom rules receive the sink in `check` (see rules.hpp):
 //
 //   bool check(const std::string& s, keel::model::ErrorSink& sink) const {
-//     if (s.starts_with(' ')) { sink.add("value_error", "Value error, must not start with a space"); return false; }
-//     return true;
+//     if (s.starts_with(' ')) { sink.add("value_error", "Value error, must not start with a space"); return
+//     false; } return true;
 //   }
 #pragma once
 

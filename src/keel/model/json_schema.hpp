@@ -65,7 +65,7 @@ class SchemaRegistry {
 
 namespace detail {
 
-// field_required says whether parsing demands the field.
+// kRequired says whether parsing demands the field.
 template <class M, class... Rules>
 inline constexpr bool kRequired = !Nullable<M> && !IsVector<M>::value && !kHasDefault<Rules...>;
 
@@ -106,7 +106,7 @@ class SchemaWriter {
   void field(std::string_view name, M C::*, const Rules&... rules) {
     // Instantiating the check makes a rule on the wrong type fail to compile
     // even in a response-only model that is never parsed.
-    [[maybe_unused]] constexpr auto check = &check_value<M, Rules...>;
+    [[maybe_unused]] constexpr auto kCheck = &check_value<M, Rules...>;
     using Inner = typename Unwrap<M>::type;
     boost::json::object schema = type_schema<Inner>(registry_);
     const bool nullable = Nullable<M> && !kHasRule<NotNull, Rules...>;

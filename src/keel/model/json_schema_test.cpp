@@ -32,6 +32,7 @@ struct Widget {
   std::int64_t id = 0;
   std::string name;
   int quantity = 0;
+  double weight = 0;
   std::optional<std::string> email;
   std::vector<std::string> tags;
   std::optional<std::string> color;
@@ -49,6 +50,7 @@ struct Widget {
     v.field("id", &Widget::id, m::read_only(), m::describe("Server-assigned id"));
     v.field("name", &Widget::name, m::length(1, 50), m::describe("Display name"), m::example("Gizmo"));
     v.field("quantity", &Widget::quantity, m::range(0, 1000));
+    v.field("weight", &Widget::weight, m::range(0.0, 1e3), m::default_value(0.0));
     v.field("email", &Widget::email, m::email());
     v.field("tags", &Widget::tags, m::items(0, 5), m::each(m::length(1, 10)),
             m::example(std::array{"a", "b"}));
@@ -94,6 +96,7 @@ TEST(JsonSchema, DescribesEveryFieldWithItsRules) {
       "name": {"type": "string", "minLength": 1, "maxLength": 50, "description": "Display name",
                "examples": ["Gizmo"]},
       "quantity": {"type": "integer", "format": "int32", "minimum": 0, "maximum": 1000},
+      "weight": {"type": "number", "format": "double", "minimum": 0, "maximum": 1000, "default": 0.0},
       "email": {"type": ["string", "null"], "format": "email"},
       "tags": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 10},
                "maxItems": 5, "examples": [["a", "b"]]},

@@ -39,15 +39,16 @@
 //   assignment); read_only() fields count as unknown in input. With duplicate
 //   keys, the last one wins (Boost.JSON's behaviour, as in Python).
 // - Every failing field is reported at once (up to ParseOptions::max_errors),
-//   each with at most one error per value: a value's rules stop at the first
-//   failure; `each` reports per element; nested models report per field.
+//   with at most one error per value: a value's rules stop at the first
+//   failure, and a wrong type skips its rules; list elements and nested
+//   model fields are values of their own, each reported.
 // - Error locations follow FastAPI: ["body", "tags", 3] — field names, list
 //   indexes as numbers; only unknown keys quote client input, cut to 64 bytes.
 #pragma once
 
-#include "keel/model/error_sink.hpp"   // IWYU pragma: export
-#include "keel/model/parse.hpp"        // IWYU pragma: export
-#include "keel/model/patch.hpp"        // IWYU pragma: export
-#include "keel/model/rules.hpp"        // IWYU pragma: export
-#include "keel/model/serialize.hpp"    // IWYU pragma: export
-#include "keel/model/traits.hpp"       // IWYU pragma: export
+#include "keel/model/error_sink.hpp"  // IWYU pragma: export
+#include "keel/model/parse.hpp"       // IWYU pragma: export
+#include "keel/model/patch.hpp"       // IWYU pragma: export
+#include "keel/model/rules.hpp"       // IWYU pragma: export
+#include "keel/model/serialize.hpp"   // IWYU pragma: export
+#include "keel/model/traits.hpp"      // IWYU pragma: export

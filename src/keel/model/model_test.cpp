@@ -15,9 +15,9 @@
 namespace keel::model {
 namespace {
 
+using test::error_lines;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using test::error_lines;
 
 struct Address {
   std::string city;
@@ -235,8 +235,8 @@ TEST(ParseJson, LocatesErrorsInNestedModelsAndLists) {
       "address": {"city": "", "zip": "1234x", "country": "FR"},
       "warehouses": [{"city": "A", "zip": "00001"}, {"city": "B", "zip": "abcde"}, "nope"]})"),
               ElementsAre("body.address.city string_too_short", "body.address.zip string_pattern_mismatch",
-                          "body.address.country extra_forbidden", "body.warehouses.1.zip string_pattern_mismatch",
-                          "body.warehouses.2 model_type"));
+                          "body.address.country extra_forbidden",
+                          "body.warehouses.1.zip string_pattern_mismatch", "body.warehouses.2 model_type"));
 }
 
 TEST(ParseJson, LocIndexesAreNumbers) {
@@ -295,7 +295,8 @@ TEST(StrictTypes, Int64Field) {
   auto min = parse_json<Scalars>(R"({"big": -9223372036854775808})");
   ASSERT_TRUE(min.ok());
   EXPECT_EQ(min.value().big, std::numeric_limits<std::int64_t>::min());
-  EXPECT_THAT(errors_for<Scalars>(R"({"big": 9223372036854775808})"), ElementsAre("body.big less_than_equal"));
+  EXPECT_THAT(errors_for<Scalars>(R"({"big": 9223372036854775808})"),
+              ElementsAre("body.big less_than_equal"));
   EXPECT_THAT(errors_for<Scalars>(R"({"big": 100000000000000000000000})"),
               ElementsAre("body.big less_than_equal"));
   EXPECT_THAT(errors_for<Scalars>(R"({"big": -9223372036854775809})"),
@@ -438,8 +439,7 @@ TEST(ReadOnlyField, IsReadWhenAllowed) {
 TEST(ParseValue, UsesTheGivenLocationAndChecksUtf8) {
   boost::json::object query;
   query["title"] = std::string_view("bad \xC3\x28");
-  const ErrorSink::Loc prefix{std::string("query")};
-  auto result = parse_value<ItemOut>(query, prefix);
+  auto result = parse_value<ItemOut>(query, {"query"});
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(error_lines(result), ElementsAre("query.title string_unicode"));
 }

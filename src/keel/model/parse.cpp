@@ -24,7 +24,7 @@ errors::ApiError ParseError::to_api_error() const {
 
 namespace detail {
 
-bool read_scalar(const boost::json::value& in, std::string& out, ErrorSink& sink) {
+bool read_scalar(const boost::json::value& in, std::string& out, ErrorSink& sink, bool utf8_checked) {
   const auto* text = in.if_string();
   if (text == nullptr) {
     sink.add("string_type", "Input should be a valid string");
@@ -32,8 +32,9 @@ bool read_scalar(const boost::json::value& in, std::string& out, ErrorSink& sink
   }
   // JSON text from parse_json is valid UTF-8 already; values built from
   // decoded query or form parameters need not be.
-  if (!utf8_length(*text)) {
-    sink.add("string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string");
+  if (!utf8_checked && !utf8_length(*text)) {
+    sink.add("string_unicode",
+             "Input should be a valid string, unable to parse raw data as a unicode string");
     return false;
   }
   out.assign(text->data(), text->size());
@@ -51,9 +52,7 @@ bool read_scalar(const boost::json::value& in, bool& out, ErrorSink& sink) {
 
 bool read_scalar(const boost::json::value& in, std::int64_t& out, ErrorSink& sink) {
   switch (in.kind()) {
-    case boost::json::kind::int64:
-      out = in.get_int64();
-      return true;
+    case boost::json::kind::int64: out = in.get_int64(); return true;
     case boost::json::kind::uint64:
       // Boost.JSON only uses uint64 for literals above int64's maximum.
       if (in.get_uint64() <= static_cast<std::uint64_t>(kInt64Max)) {
@@ -75,9 +74,7 @@ bool read_scalar(const boost::json::value& in, std::int64_t& out, ErrorSink& sin
       }
       return false;
     }
-    default:
-      report_int_type(sink);
-      return false;
+    default: report_int_type(sink); return false;
   }
 }
 
@@ -106,26 +103,21 @@ bool read_scalar(const boost::json::value& in, double& out, ErrorSink& sink) {
       }
       out = in.get_double();
       return true;
-    case boost::json::kind::int64:
-      out = static_cast<double>(in.get_int64());
-      return true;
-    case boost::json::kind::uint64:
-      out = static_cast<double>(in.get_uint64());
-      return true;
-    default:
-      sink.add("float_type", "Input should be a valid number");
-      return false;
+    case boost::json::kind::int64: out = static_cast<double>(in.get_int64()); return true;
+    case boost::json::kind::uint64: out = static_cast<double>(in.get_uint64()); return true;
+    default: sink.add("float_type", "Input should be a valid number"); return false;
   }
 }
 
 const ErrorSink::Loc& body_loc() {
-  static const ErrorSink::Loc kBody{std::string("body")};
-  return kBody;
+  static const ErrorSink::Loc loc{std::string("body")};
+  return loc;
 }
 
 ParseError validation_failure(std::vector<errors::FieldError> errors) {
   const std::size_t n = errors.size();
-  std::string message = "The input failed validation (" + std::to_string(n) + (n == 1 ? " error)." : " errors).");
+  std::string message =
+      "The input failed validation (" + std::to_string(n) + (n == 1 ? " error)." : " errors).");
   return {ParseErrorKind::validation, std::move(message), std::move(errors)};
 }
 
@@ -140,14 +132,16 @@ std::optional<ParseError> JsonDocument::parse(std::string_view text, std::size_t
   const std::size_t used = parser.write(text.data(), text.size(), ec);
   if (ec == boost::json::error::too_deep) {
     return ParseError{ParseErrorKind::invalid_json,
-                      "The JSON nests deeper than " + std::to_string(max_depth) + " levels.", {}};
+                      "The JSON nests deeper than " + std::to_string(max_depth) + " levels.",
+                      {}};
   }
   if (ec) {
     // The Boost message is a fixed phrase ("syntax error", "extra data"); the
     // offset lets a client find the spot without the body being echoed.
-    return ParseError{ParseErrorKind::invalid_json,
-                      "The body is not valid JSON: " + ec.message() + " at offset " + std::to_string(used) + ".",
-                      {}};
+    return ParseError{
+        ParseErrorKind::invalid_json,
+        "The body is not valid JSON: " + ec.message() + " at offset " + std::to_string(used) + ".",
+        {}};
   }
   root_ = parser.release();
   return std::nullopt;

@@ -58,8 +58,9 @@ struct ParseError {
 template <class T>
 class [[nodiscard]] ParseResult {
  public:
-  ParseResult(T value) : result_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
-  ParseResult(ParseError error) : result_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  // Implicit, so `return value;` and `return error;` read naturally.
+  ParseResult(T value) : result_(std::in_place_index<0>, std::move(value)) {}
+  ParseResult(ParseError error) : result_(std::in_place_index<1>, std::move(error)) {}
 
   // ok says parsing succeeded.
   bool ok() const { return result_.index() == 0; }
@@ -90,11 +91,12 @@ namespace detail {
 struct ReadContext {
   ErrorSink& sink;
   const ParseOptions& options;
+  bool utf8_checked = false;  // Boost.JSON already rejected invalid UTF-8 in the text
 };
 
 // read_scalar reads JSON scalars strictly (parse.cpp): no "5" for 5, no 5.0
 // or true for an integer, no integer outside the field type's range.
-bool read_scalar(const boost::json::value& in, std::string& out, ErrorSink& sink);
+bool read_scalar(const boost::json::value& in, std::string& out, ErrorSink& sink, bool utf8_checked);
 bool read_scalar(const boost::json::value& in, bool& out, ErrorSink& sink);
 bool read_scalar(const boost::json::value& in, std::int64_t& out, ErrorSink& sink);
 bool read_scalar(const boost::json::value& in, int& out, ErrorSink& sink);
@@ -134,8 +136,7 @@ bool read(const boost::json::value& in, T& out, ReadContext& ctx, const Rules&..
 template <class T>
 class ObjectReader {
  public:
-  ObjectReader(const boost::json::object& in, T& out, ReadContext& ctx)
-      : in_(in), out_(out), ctx_(ctx) {}
+  ObjectReader(const boost::json::object& in, T& out, ReadContext& ctx) : in_(in), out_(out), ctx_(ctx) {}
 
   template <class C, class M, class... Rules>
   void field(std::string_view name, M C::*member, const Rules&... rules) {
@@ -279,7 +280,8 @@ bool check_list_rule(const R& rule, const L& list, ErrorSink& sink) {
 // max of 20 costs one error, not 10 000 reads), then reads and checks every
 // element, so each bad element is reported.
 template <class E, class A, class... Rules>
-bool read_list(const boost::json::value& in, std::vector<E, A>& out, ReadContext& ctx, const Rules&... rules) {
+bool read_list(const boost::json::value& in, std::vector<E, A>& out, ReadContext& ctx,
+               const Rules&... rules) {
   const auto* array = in.if_array();
   if (array == nullptr) {
     ctx.sink.add("list_type", "Input should be a valid list");
@@ -296,11 +298,13 @@ bool read_list(const boost::json::value& in, std::vector<E, A>& out, ReadContext
     if constexpr (std::same_as<E, bool>) {
       bool element = false;  // std::vector<bool> hands out proxies, not bool&
       ok = with_element_rules([&](const auto&... r) { return read(element_in, element, ctx, r...); },
-                              rules...) && ok;
+                              rules...) &&
+           ok;
       out[i] = element;
     } else {
       ok = with_element_rules([&](const auto&... r) { return read(element_in, out[i], ctx, r...); },
-                              rules...) && ok;
+                              rules...) &&
+           ok;
     }
   }
   if (!ok || i != array->size()) return false;
@@ -309,7 +313,9 @@ bool read_list(const boost::json::value& in, std::vector<E, A>& out, ReadContext
 
 template <class T, class... Rules>
 bool read(const boost::json::value& in, T& out, ReadContext& ctx, const Rules&... rules) {
-  if constexpr (Scalar<T>) {
+  if constexpr (std::same_as<T, std::string>) {
+    return read_scalar(in, out, ctx.sink, ctx.utf8_checked) && check_value(out, ctx.sink, rules...);
+  } else if constexpr (Scalar<T>) {
     return read_scalar(in, out, ctx.sink) && check_value(out, ctx.sink, rules...);
   } else if constexpr (IsOptional<T>::value) {
     if (in.is_null()) {
@@ -337,17 +343,28 @@ bool read(const boost::json::value& in, T& out, ReadContext& ctx, const Rules&..
 
 }  // namespace detail
 
+namespace detail {
+
+template <class T>
+ParseResult<T> parse_tree(const boost::json::value& in, const ErrorSink::Loc& loc_prefix,
+                          const ParseOptions& options, bool utf8_checked) {
+  ErrorSink sink(loc_prefix, options.max_errors);
+  ReadContext ctx{sink, options, utf8_checked};
+  T out{};
+  if (read(in, out, ctx) && sink.reported() == 0) return ParseResult<T>(std::move(out));
+  return ParseResult<T>(validation_failure(std::move(sink).take()));
+}
+
+}  // namespace detail
+
 // parse_value reads an already-parsed JSON value as a T (a model, a field
 // type, or a list of them), reporting errors under `loc_prefix` (e.g.
-// {"query"}; it must outlive the call).
+// {"query"}). Strings are checked for valid UTF-8, since values built from
+// decoded query or form parameters may hold any bytes.
 template <class T>
 ParseResult<T> parse_value(const boost::json::value& in, const ErrorSink::Loc& loc_prefix,
                            const ParseOptions& options = {}) {
-  ErrorSink sink(loc_prefix, options.max_errors);
-  detail::ReadContext ctx{sink, options};
-  T out{};
-  if (detail::read(in, out, ctx) && sink.reported() == 0) return ParseResult<T>(std::move(out));
-  return ParseResult<T>(detail::validation_failure(std::move(sink).take()));
+  return detail::parse_tree<T>(in, loc_prefix, options, false);
 }
 
 // parse_json parses a request body as a T, locating errors under ["body"].
@@ -355,7 +372,7 @@ template <class T>
 ParseResult<T> parse_json(std::string_view body, const ParseOptions& options = {}) {
   detail::JsonDocument document;
   if (auto error = document.parse(body, options.max_depth)) return ParseResult<T>(std::move(*error));
-  return parse_value<T>(document.root(), detail::body_loc(), options);
+  return detail::parse_tree<T>(document.root(), detail::body_loc(), options, true);
 }
 
 }  // namespace keel::model

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 
 #include "keel/model/email.hpp"
 #include "keel/model/utf8.hpp"
@@ -32,7 +33,8 @@ std::string number_text(double n) {
 bool Length::check(const std::string& value, ErrorSink& sink) const {
   const auto count = utf8_length(value);
   if (!count) {
-    sink.add("string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string");
+    sink.add("string_unicode",
+             "Input should be a valid string, unable to parse raw data as a unicode string");
     return false;
   }
   if (*count < min) {
@@ -82,13 +84,13 @@ void report_above(ErrorSink& sink, double max) {
 
 bool check_items(std::size_t count, std::size_t min, std::size_t max, ErrorSink& sink) {
   if (count < min) {
-    sink.add("too_short", "List should have at least " + count_of(min, "item") + ", not " +
-                              std::to_string(count));
+    sink.add("too_short",
+             "List should have at least " + count_of(min, "item") + ", not " + std::to_string(count));
     return false;
   }
   if (count > max) {
-    sink.add("too_long", "List should have at most " + count_of(max, "item") + ", not " +
-                             std::to_string(count));
+    sink.add("too_long",
+             "List should have at most " + count_of(max, "item") + ", not " + std::to_string(count));
     return false;
   }
   return true;
@@ -112,6 +114,14 @@ bool check_one_of(std::string_view value, std::span<const std::string_view> allo
 
 void report_pattern_mismatch(ErrorSink& sink, std::string_view pattern) {
   sink.add("string_pattern_mismatch", "String should match pattern '" + std::string(pattern) + "'");
+}
+
+boost::json::value schema_number(std::int64_t n) { return n; }
+
+boost::json::value schema_number(double n) {
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  if (std::trunc(n) == n && std::fabs(n) <= kExactIntegers) return static_cast<std::int64_t>(n);
+  return n;
 }
 
 bool allows_null(const boost::json::object& schema) {

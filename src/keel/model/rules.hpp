@@ -4,12 +4,15 @@
 // field's value (the inner value for std::optional / Patch, when present)
 // and writes its JSON Schema keywords, so the docs can never disagree with
 // the check. Per value, rules run in order and stop at the first failure
-// (one error per field, like Pydantic); `each` checks every element.
+// (one error per field, like Pydantic). On lists, items() runs on the count
+// before any element is read, and each(...) runs on every element as it is
+// read, so every bad element is reported.
 //
-//   v.field("title", &Item::title, length(1, 200), describe("Short title"));
-//   v.field("slug", &Item::slug, length(1, 64), pattern<"[a-z0-9-]+">());
-//   v.field("tags", &Item::tags, items(0, 20), each(length(1, 32)));
-//   v.field("color", &Item::color, one_of({"red", "green"}), default_value("red"));
+//   namespace m = keel::model;
+//   v.field("title", &Item::title, m::length(1, 200), m::describe("Short title"));
+//   v.field("slug", &Item::slug, m::length(1, 64), m::pattern<"[a-z0-9-]+">());
+//   v.field("tags", &Item::tags, m::items(0, 20), m::each(m::length(1, 32)));
+//   v.field("color", &Item::color, m::one_of({"red", "green"}), m::default_value("red"));
 //
 // A rule declared on a type it does not apply to fails to compile.
 //
@@ -53,6 +56,10 @@ void report_above(ErrorSink& sink, double max);
 bool check_items(std::size_t count, std::size_t min, std::size_t max, ErrorSink& sink);
 bool check_one_of(std::string_view value, std::span<const std::string_view> allowed, ErrorSink& sink);
 void report_pattern_mismatch(ErrorSink& sink, std::string_view pattern);
+// schema_number writes a bound, whole doubles as integers (Boost.JSON would
+// print 1000.0 as 1E3 in the served document).
+boost::json::value schema_number(std::int64_t n);
+boost::json::value schema_number(double n);
 // allows_null / allow_null read and make a schema nullable (OpenAPI 3.1 style:
 // "type": [..., "null"], and null added to an "enum").
 bool allows_null(const boost::json::object& schema);
@@ -82,8 +89,8 @@ struct Range {
 
   template <detail::Number V>
   bool check(V value, ErrorSink& sink) const {
-    using Common = std::conditional_t<std::is_floating_point_v<N> || std::is_floating_point_v<V>,
-                                      double, std::int64_t>;
+    using Common =
+        std::conditional_t<std::is_floating_point_v<N> || std::is_floating_point_v<V>, double, std::int64_t>;
     if (static_cast<Common>(value) < static_cast<Common>(min)) {
       detail::report_below(sink, min);
       return false;
@@ -95,16 +102,15 @@ struct Range {
     return true;
   }
   void schema(boost::json::object& s) const {
-    s["minimum"] = min;
-    s["maximum"] = max;
+    s["minimum"] = detail::schema_number(min);
+    s["maximum"] = detail::schema_number(max);
   }
 };
 
 // range accepts numbers in min..max; integer bounds stay exact for int64 fields.
 template <class A, class B>
-  requires std::is_arithmetic_v<A> && std::is_arithmetic_v<B> &&
-           (!std::same_as<A, bool>) && (!std::same_as<B, bool>)
-constexpr auto range(A min, B max) {
+requires std::is_arithmetic_v<A> && std::is_arithmetic_v<B> &&
+    (!std::same_as<A, bool>)&&(!std::same_as<B, bool>)constexpr auto range(A min, B max) {
   if constexpr (std::is_integral_v<A> && std::is_integral_v<B>) {
     return Range<std::int64_t>{static_cast<std::int64_t>(min), static_cast<std::int64_t>(max)};
   } else {
@@ -171,8 +177,8 @@ struct Each {
     for (std::size_t i = 0; i < list.size() && !sink.full(); ++i) {
       ErrorSink::Scope at(sink, i);
       const E& element = list[i];
-      ok = std::apply([&](const Rules&... r) { return detail::check_value(element, sink, r...); },
-                      rules) && ok;
+      ok = std::apply([&](const Rules&... r) { return detail::check_value(element, sink, r...); }, rules) &&
+           ok;
     }
     return ok;
   }
@@ -195,7 +201,8 @@ constexpr Each<Rules...> each(Rules... rules) {
 template <std::size_t N>
 struct FixedString {
   char text[N]{};
-  constexpr FixedString(const char (&s)[N]) {  // NOLINT: implicit by design
+  // Implicit, so pattern<"[a-z]+">() takes the literal directly.
+  constexpr FixedString(const char (&s)[N]) {
     for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
   }
   constexpr std::string_view view() const { return {text, N - 1}; }
@@ -294,7 +301,9 @@ constexpr DefaultValue<std::decay_t<V>> default_value(V&& value) {
 namespace detail {
 
 template <class R>
-concept DocOnly = requires { R::kDocOnly; };
+concept DocOnly = requires {
+  R::kDocOnly;
+};
 
 template <class R, class V>
 concept RuleFor = requires(const R& rule, const V& value, ErrorSink& sink) {
@@ -323,8 +332,7 @@ template <class... Rules>
 consteval bool pattern_is_bounded() {
   bool bounded = false;
   bool ok = true;
-  ((bounded = bounded || std::same_as<Rules, Length>, ok = ok && (bounded || !IsPattern<Rules>::value)),
-   ...);
+  ((bounded = bounded || std::same_as<Rules, Length>, ok = ok && (bounded || !IsPattern<Rules>::value)), ...);
   return ok;
 }
 

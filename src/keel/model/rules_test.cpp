@@ -14,9 +14,9 @@
 namespace keel::model {
 namespace {
 
+using test::error_lines;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using test::error_lines;
 
 // RuleProbe has one optional field per rule, so each body exercises one rule.
 struct RuleProbe {

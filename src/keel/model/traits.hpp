@@ -76,7 +76,7 @@ concept Nullable = detail::IsOptional<T>::value || detail::IsPatch<T>::value;
 
 // Scalar is a JSON scalar field type.
 template <class T>
-concept Scalar = std::same_as<T, std::string> || std::same_as<T, bool> ||
-                 std::same_as<T, std::int64_t> || std::same_as<T, int> || std::same_as<T, double>;
+concept Scalar = std::same_as<T, std::string> || std::same_as<T, bool> || std::same_as<T, std::int64_t> ||
+    std::same_as<T, int> || std::same_as<T, double>;
 
 }  // namespace keel::model

@@ -8,9 +8,9 @@ namespace {
 TEST(Utf8Length, CountsCodePointsNotBytes) {
   EXPECT_EQ(utf8_length(""), 0u);
   EXPECT_EQ(utf8_length("abc"), 3u);
-  EXPECT_EQ(utf8_length("ééé"), 3u);           // 2 bytes each
-  EXPECT_EQ(utf8_length("€"), 1u);             // 3 bytes
-  EXPECT_EQ(utf8_length("😀a"), 2u);            // 4 bytes + 1
+  EXPECT_EQ(utf8_length("ééé"), 3u);               // 2 bytes each
+  EXPECT_EQ(utf8_length("€"), 1u);                 // 3 bytes
+  EXPECT_EQ(utf8_length("😀a"), 2u);                // 4 bytes + 1
   EXPECT_EQ(utf8_length("\xF4\x8F\xBF\xBF"), 1u);  // U+10FFFF, the last code point
 }
 

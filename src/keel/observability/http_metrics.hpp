@@ -1,8 +1,10 @@
 // keel/observability/http_metrics.hpp — the server's standard HTTP metrics.
 //
 // Registers http_requests_total{method,route,status}, http_request_duration_seconds
-// {method,route} and http_requests_in_flight. `route` must be the route template (e.g.
-// "/api/v1/items/{id}"), never the raw path, or the label set grows without bound.
+// {method,route} and http_requests_in_flight. Every label must come from a bounded set, or
+// a client could grow memory and the scrape without limit: `route` is the route template
+// (e.g. "/api/v1/items/{id}", and one fixed name such as "unmatched" for 404s), never the
+// raw path; methods outside the standard nine are counted as "OTHER".
 //
 //   HttpMetrics http(metrics());
 //   http.in_flight().inc();

@@ -20,12 +20,24 @@ TEST(HttpMetrics, CountsRequestsAndDurationsByRouteTemplate) {
                      "http_requests_total{method=\"GET\",route=\"/api/v1/items/{id}\",status=\"404\"} 1\n"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/items/{id}\",le=\"0.005\"} 2\n"),
+  EXPECT_NE(out.find("http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/items/"
+                     "{id}\",le=\"0.005\"} 2\n"),
             std::string::npos);
   EXPECT_NE(out.find("http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/items/{id}\"} 3\n"),
             std::string::npos);
-  EXPECT_NE(out.find("# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight 1\n"),
-            std::string::npos);
+  EXPECT_NE(out.find("# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight 1\n"), std::string::npos);
+}
+
+TEST(HttpMetrics, UnknownMethodsShareOneLabel) {
+  MetricsRegistry registry;
+  HttpMetrics http(registry);
+  http.observe("FOO", "unmatched", 405, 0.001);
+  http.observe("BAR", "unmatched", 405, 0.001);
+  const std::string out = registry.render();
+  EXPECT_NE(out.find("http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 2\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("FOO"), std::string::npos);
 }
 
 TEST(HttpMetrics, TwoInstancesShareTheRegistryFamilies) {

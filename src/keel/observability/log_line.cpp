@@ -22,14 +22,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 std::string_view upper_name(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::debug:
-      return "DEBUG";
-    case LogLevel::info:
-      return "INFO";
-    case LogLevel::warning:
-      return "WARNING";
-    case LogLevel::error:
-      return "ERROR";
+    case LogLevel::debug: return "DEBUG";
+    case LogLevel::info: return "INFO";
+    case LogLevel::warning: return "WARNING";
+    case LogLevel::error: return "ERROR";
   }
   return "INFO";
 }
@@ -60,11 +56,21 @@ constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 // text format's message is left readable instead.
 void append_escaped(std::string& out, std::string_view s, bool quote_safe) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Bytes copied as they are: printable ASCII (minus `"` and `\` when quote_safe).
+  static constexpr auto kPlain = [](bool quotes) {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x80; ++c) plain[c] = !quotes || (c != '"' && c != '\\');
+    return plain;
+  };
+  static constexpr std::array<bool, 256> kPlainQuoted = kPlain(true);
+  static constexpr std::array<bool, 256> kPlainBare = kPlain(false);
+  const std::array<bool, 256>& plain = quote_safe ? kPlainQuoted : kPlainBare;
+
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && (!quote_safe || (c != '"' && c != '\\'))) {
+    if (plain[c]) {
       ++i;
       continue;
     }
@@ -77,27 +83,13 @@ void append_escaped(std::string& out, std::string_view s, bool quote_safe) {
     }
     out.append(s.substr(run, i - run));
     switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
       default:
         if (c >= 0x80) {
           out.append(kReplacementChar);
@@ -132,19 +124,12 @@ void append_string(std::string& out, LogFormat format, Slot slot, std::string_vi
     redacted = redact(raw);
     s = redacted;
   }
-  if (format == LogFormat::json) {
-    out.push_back('"');
-    append_escaped(out, s, true);
-    out.push_back('"');
-  } else if (slot == Slot::message) {
-    append_escaped(out, s, false);
-  } else if (needs_text_quotes(s)) {
-    out.push_back('"');
-    append_escaped(out, s, true);
-    out.push_back('"');
-  } else {
-    append_escaped(out, s, false);
-  }
+  // JSON always quotes; text quotes values only when a bare one would be ambiguous, and
+  // never the message.
+  const bool quoted = format == LogFormat::json || (slot == Slot::value && needs_text_quotes(s));
+  if (quoted) out.push_back('"');
+  append_escaped(out, s, quoted);
+  if (quoted) out.push_back('"');
 }
 
 template <typename T>
@@ -156,18 +141,10 @@ void append_number(std::string& out, T value) {
 
 void append_value(std::string& out, LogFormat format, const LogValue& value) {
   switch (value.kind()) {
-    case LogValue::Kind::null:
-      out.append("null");
-      return;
-    case LogValue::Kind::string:
-      append_string(out, format, Slot::value, value.text());
-      return;
-    case LogValue::Kind::int64:
-      append_number(out, value.int64());
-      return;
-    case LogValue::Kind::uint64:
-      append_number(out, value.uint64());
-      return;
+    case LogValue::Kind::null: out.append("null"); return;
+    case LogValue::Kind::string: append_string(out, format, Slot::value, value.text()); return;
+    case LogValue::Kind::int64: append_number(out, value.int64()); return;
+    case LogValue::Kind::uint64: append_number(out, value.uint64()); return;
     case LogValue::Kind::float64:
       if (std::isfinite(value.float64())) {
         append_number(out, value.float64());
@@ -175,9 +152,7 @@ void append_value(std::string& out, LogFormat format, const LogValue& value) {
         out.append("null");
       }
       return;
-    case LogValue::Kind::boolean:
-      out.append(value.boolean() ? "true" : "false");
-      return;
+    case LogValue::Kind::boolean: out.append(value.boolean() ? "true" : "false"); return;
   }
 }
 
@@ -214,25 +189,19 @@ void append_timestamp(std::string& out, std::chrono::system_clock::time_point ti
   }
   out.append(cache.text.data(), 19);
   const auto millis = static_cast<unsigned>((ms - sec).count());
-  out.push_back('.');
-  out.push_back(char('0' + millis / 100));
-  out.push_back(char('0' + millis / 10 % 10));
-  out.push_back(char('0' + millis % 10));
-  out.push_back('Z');
+  const std::array<char, 5> fraction{'.', char('0' + millis / 100), char('0' + millis / 10 % 10),
+                                     char('0' + millis % 10), 'Z'};
+  out.append(fraction.data(), fraction.size());
 }
 
 }  // namespace
 
 std::string_view to_string(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::debug:
-      return "debug";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::warning:
-      return "warning";
-    case LogLevel::error:
-      return "error";
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warning: return "warning";
+    case LogLevel::error: return "error";
   }
   return "info";
 }
@@ -254,7 +223,7 @@ std::optional<LogFormat> parse_log_format(std::string_view text) noexcept {
 void format_log_line(std::string& out, LogFormat format, LogLevel level,
                      std::chrono::system_clock::time_point time, std::string_view msg,
                      std::span<const LogField> fields) {
-  static const LogValue kRedactedValue{kRedacted};
+  static const LogValue redacted_value{kRedacted};
   if (format == LogFormat::json) {
     out.append(R"({"ts":")");
     append_timestamp(out, time);
@@ -263,11 +232,10 @@ void format_log_line(std::string& out, LogFormat format, LogLevel level,
     out.append(R"(","msg":)");
     append_string(out, format, Slot::message, msg);
     for (const LogField& field : fields) {
-      out.push_back(',');
-      out.push_back('"');
+      out.append(",\"");
       append_escaped(out, field.key, true);
       out.append("\":");
-      append_value(out, format, is_sensitive_key(field.key) ? kRedactedValue : field.value);
+      append_value(out, format, is_sensitive_key(field.key) ? redacted_value : field.value);
     }
     out.append("}\n");
     return;
@@ -281,7 +249,7 @@ void format_log_line(std::string& out, LogFormat format, LogLevel level,
     out.push_back(' ');
     append_escaped(out, field.key, true);
     out.push_back('=');
-    append_value(out, format, is_sensitive_key(field.key) ? kRedactedValue : field.value);
+    append_value(out, format, is_sensitive_key(field.key) ? redacted_value : field.value);
   }
   out.push_back('\n');
 }

@@ -55,8 +55,8 @@ class LogValue {
   LogValue(std::string&& s) noexcept : kind_(Kind::string), owns_(true), owned_(std::move(s)) {}
   LogValue(bool b) noexcept : kind_(Kind::boolean) { number_.boolean = b; }
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  LogValue(T v) noexcept {
+  requires(!std::same_as<T, bool>) LogValue(T v)
+  noexcept {
     if constexpr (std::is_signed_v<T>) {
       kind_ = Kind::int64;
       number_.int64 = v;

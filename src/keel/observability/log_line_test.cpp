@@ -11,13 +11,14 @@ namespace {
 
 using namespace std::chrono;
 
-const system_clock::time_point kTime =
-    sys_days{year{2026} / 11 / 27} + hours{18} + minutes{19} + seconds{12} + milliseconds{345};
+system_clock::time_point fixed_time() {
+  return sys_days{year{2026} / 11 / 27} + hours{18} + minutes{19} + seconds{12} + milliseconds{345};
+}
 
 std::string json(std::string_view msg, std::initializer_list<LogField> fields = {},
                  LogLevel level = LogLevel::info) {
   std::string out;
-  format_log_line(out, LogFormat::json, level, kTime, msg,
+  format_log_line(out, LogFormat::json, level, fixed_time(), msg,
                   std::span<const LogField>(fields.begin(), fields.size()));
   return out;
 }
@@ -25,7 +26,7 @@ std::string json(std::string_view msg, std::initializer_list<LogField> fields = 
 std::string text(std::string_view msg, std::initializer_list<LogField> fields = {},
                  LogLevel level = LogLevel::info) {
   std::string out;
-  format_log_line(out, LogFormat::text, level, kTime, msg,
+  format_log_line(out, LogFormat::text, level, fixed_time(), msg,
                   std::span<const LogField>(fields.begin(), fields.size()));
   return out;
 }
@@ -48,12 +49,11 @@ TEST(FormatLogLine, JsonFieldsInOrderWithEveryValueKind) {
 }
 
 TEST(FormatLogLine, LevelsAndTimestamp) {
-  EXPECT_EQ(json("m", {}, LogLevel::error),
-            R"({"ts":"2026-11-27T18:19:12.345Z","level":"error","msg":"m"})"
-            "\n");
+  EXPECT_EQ(json("m", {}, LogLevel::error), R"({"ts":"2026-11-27T18:19:12.345Z","level":"error","msg":"m"})"
+                                            "\n");
   std::string out;
-  format_log_line(out, LogFormat::json, LogLevel::debug, sys_days{year{1999} / 1 / 2} + milliseconds{7},
-                  "m", {});
+  format_log_line(out, LogFormat::json, LogLevel::debug, sys_days{year{1999} / 1 / 2} + milliseconds{7}, "m",
+                  {});
   EXPECT_EQ(out, R"({"ts":"1999-01-02T00:00:00.007Z","level":"debug","msg":"m"})"
                  "\n");
 }
@@ -73,13 +73,13 @@ TEST(FormatLogLine, InvalidUtf8BecomesReplacementCharacter) {
   // Valid: é (2 bytes), € (3), 😀 (4). Invalid: lone 0xff, truncated sequences, an overlong
   // '/', a UTF-16 surrogate, a code point above U+10FFFF.
   const std::string msg =
-      "ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 | \xFF \xC3( \xE2\x82 \xC0\xAF \xED\xA0\x80 \xF4\x90\x80\x80";
+      "ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 | \xFF \xC3( \xE2\x82 \xC0\xAF \xED\xA0\x80 "
+      "\xF4\x90\x80\x80";
   const std::string r = "\xEF\xBF\xBD";
-  EXPECT_EQ(json(msg),
-            R"({"ts":"2026-11-27T18:19:12.345Z","level":"info","msg":"ok )"
-            "\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 | " +
-                r + " " + r + "( " + r + r + " " + r + r + " " + r + r + r + " " + r + r + r + r +
-                "\"}\n");
+  EXPECT_EQ(json(msg), R"({"ts":"2026-11-27T18:19:12.345Z","level":"info","msg":"ok )"
+                       "\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 | " +
+                           r + " " + r + "( " + r + r + " " + r + r + " " + r + r + r + " " + r + r + r + r +
+                           "\"}\n");
 }
 
 TEST(FormatLogLine, SensitiveKeysAreRedactedWhateverTheValue) {
@@ -97,11 +97,10 @@ TEST(FormatLogLine, SensitiveKeysAreRedactedWhateverTheValue) {
 TEST(FormatLogLine, SecretsInsideValuesAndMessageAreRedacted) {
   const std::string line = json("db error at postgresql://app:pw1@db/keel",
                                 {{"path", "/cb?code=1&access_token=tok9"}, {"header", "Bearer zzz"}});
-  EXPECT_EQ(line,
-            R"({"ts":"2026-11-27T18:19:12.345Z","level":"info",)"
-            R"("msg":"db error at postgresql://app:[REDACTED]@db/keel",)"
-            R"("path":"/cb?code=1&access_token=[REDACTED]","header":"Bearer [REDACTED]"})"
-            "\n");
+  EXPECT_EQ(line, R"({"ts":"2026-11-27T18:19:12.345Z","level":"info",)"
+                  R"("msg":"db error at postgresql://app:[REDACTED]@db/keel",)"
+                  R"("path":"/cb?code=1&access_token=[REDACTED]","header":"Bearer [REDACTED]"})"
+                  "\n");
   EXPECT_EQ(line.find("pw1"), std::string::npos);
   EXPECT_EQ(line.find("tok9"), std::string::npos);
 }
@@ -114,20 +113,23 @@ TEST(FormatLogLine, NonFiniteDoublesAreNull) {
 
 TEST(FormatLogLine, OwnedStringsInRuntimeFieldLists) {
   std::vector<LogField> fields;
+  fields.reserve(3);
   for (int i = 0; i < 3; ++i) fields.push_back({"n", std::to_string(i * 11)});
   std::string out;
-  format_log_line(out, LogFormat::json, LogLevel::warning, kTime, "dyn", fields);
-  EXPECT_EQ(out, R"({"ts":"2026-11-27T18:19:12.345Z","level":"warning","msg":"dyn","n":"0","n":"11","n":"22"})"
-                 "\n");
+  format_log_line(out, LogFormat::json, LogLevel::warning, fixed_time(), "dyn", fields);
+  EXPECT_EQ(out,
+            R"({"ts":"2026-11-27T18:19:12.345Z","level":"warning","msg":"dyn","n":"0","n":"11","n":"22"})"
+            "\n");
 }
 
 TEST(FormatLogLine, TextFormat) {
-  EXPECT_EQ(text("user created", {{"user_id", 42},
-                                  {"note", "has spaces"},
-                                  {"empty", ""},
-                                  {"q", "a\"b"},
-                                  {"ok", true},
-                                  {"token", "abc"}},
+  EXPECT_EQ(text("user created",
+                 {{"user_id", 42},
+                  {"note", "has spaces"},
+                  {"empty", ""},
+                  {"q", "a\"b"},
+                  {"ok", true},
+                  {"token", "abc"}},
                  LogLevel::warning),
             "2026-11-27T18:19:12.345Z WARNING user created user_id=42 note=\"has spaces\" "
             "empty=\"\" q=\"a\\\"b\" ok=true token=[REDACTED]\n");

@@ -11,7 +11,7 @@ namespace {
 
 // Per-thread and batch buffers above this size are released after use, so one huge line
 // or burst does not pin memory for the life of the thread.
-constexpr std::size_t kKeepCapacity = 1024 * 1024;
+constexpr std::size_t kKeepCapacity = std::size_t{1} << 20;
 
 }  // namespace
 
@@ -87,8 +87,8 @@ void Logger::log(LogLevel level, std::string_view msg, std::span<const LogField>
   // Formatting (the expensive part) happens outside any lock, in a reused per-thread buffer.
   thread_local std::string line;
   line.clear();
-  format_log_line(line, format_.load(std::memory_order_relaxed), level,
-                  std::chrono::system_clock::now(), msg, fields);
+  format_log_line(line, format_.load(std::memory_order_relaxed), level, std::chrono::system_clock::now(), msg,
+                  fields);
   append(level, line);
   if (line.capacity() > kKeepCapacity) std::string().swap(line);
 }
@@ -131,8 +131,8 @@ void Logger::drain_locked() {
   if (newly_dropped != 0) {
     const LogField fields[] = {{"dropped", newly_dropped}};
     format_log_line(batch_, format_.load(std::memory_order_relaxed), LogLevel::warning,
-                    std::chrono::system_clock::now(),
-                    "log lines dropped: output is slower than logging", fields);
+                    std::chrono::system_clock::now(), "log lines dropped: output is slower than logging",
+                    fields);
   }
   if (!batch_.empty() && writer_) {
     try {

@@ -49,10 +49,10 @@ struct LoggerOptions {
   // flush_interval bounds how long an info line waits in memory.
   std::chrono::milliseconds flush_interval{20};
   // flush_bytes of pending output wake the flusher early.
-  std::size_t flush_bytes = 64 * 1024;
+  std::size_t flush_bytes = std::size_t{64} << 10;
   // max_buffer_bytes caps pending output; further lines are dropped and counted (a slow
   // stdout must not grow memory without bound), and a warning line reports the loss.
-  std::size_t max_buffer_bytes = 8 * 1024 * 1024;
+  std::size_t max_buffer_bytes = std::size_t{8} << 20;
 };
 
 // Logger is thread-safe. Ownership: `pending_` (lines not yet handed to the writer) belongs
@@ -75,9 +75,7 @@ class Logger {
 
   // enabled says whether a line at `level` would be written; check it before building
   // expensive fields.
-  bool enabled(LogLevel level) const noexcept {
-    return level >= level_.load(std::memory_order_relaxed);
-  }
+  bool enabled(LogLevel level) const noexcept { return level >= level_.load(std::memory_order_relaxed); }
 
   // log writes one line with `fields` in the given order.
   void log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields = {});
@@ -102,9 +100,7 @@ class Logger {
   void flush();
 
   // dropped_lines counts lines lost because the buffer was full (for a metric).
-  std::uint64_t dropped_lines() const noexcept {
-    return dropped_lines_.load(std::memory_order_relaxed);
-  }
+  std::uint64_t dropped_lines() const noexcept { return dropped_lines_.load(std::memory_order_relaxed); }
 
  private:
   void append(LogLevel level, std::string_view line);
@@ -117,18 +113,18 @@ class Logger {
   std::atomic<std::uint64_t> dropped_lines_{0};
 
   std::mutex write_mutex_;
-  LogWriter writer_;    // guarded by write_mutex_
-  std::string batch_;   // guarded by write_mutex_: the lines being written
+  LogWriter writer_;   // guarded by write_mutex_
+  std::string batch_;  // guarded by write_mutex_: the lines being written
 
   std::mutex mutex_;
   std::condition_variable wake_flusher_;
-  std::string pending_;                    // guarded by mutex_
-  std::uint64_t reported_dropped_ = 0;     // guarded by mutex_
+  std::string pending_;                       // guarded by mutex_
+  std::uint64_t reported_dropped_ = 0;        // guarded by mutex_
   std::chrono::milliseconds flush_interval_;  // guarded by mutex_
-  std::size_t flush_bytes_ = 0;            // guarded by mutex_
-  std::size_t max_buffer_bytes_ = 0;       // guarded by mutex_
-  bool urgent_ = false;                    // guarded by mutex_
-  bool stopping_ = false;                  // guarded by mutex_
+  std::size_t flush_bytes_ = 0;               // guarded by mutex_
+  std::size_t max_buffer_bytes_ = 0;          // guarded by mutex_
+  bool urgent_ = false;                       // guarded by mutex_
+  bool stopping_ = false;                     // guarded by mutex_
 
   std::thread flusher_;  // last: starts after every member above exists
 };

@@ -112,8 +112,7 @@ TEST(Logger, TextFormatAndRedaction) {
   log.flush();
   const std::string data = sink.data();
   // `=` in a value forces quotes, so key=value pairs stay unambiguous.
-  EXPECT_NE(data.find(" INFO login password=[REDACTED] path=\"/x?token=[REDACTED]\"\n"),
-            std::string::npos)
+  EXPECT_NE(data.find(" INFO login password=[REDACTED] path=\"/x?token=[REDACTED]\"\n"), std::string::npos)
       << data;
   EXPECT_EQ(data.find("hunter2"), std::string::npos);
 }
@@ -150,6 +149,7 @@ TEST(Logger, ConcurrentLinesStayWhole) {
   constexpr int kThreads = 4;
   constexpr int kLines = 2000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&log, t] {
       for (int i = 0; i < kLines; ++i) log.info("line", {{"thread", t}, {"i", i}});
@@ -220,8 +220,8 @@ TEST(Logger, FdWriterWritesToAPipe) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   {
-    Logger log(LoggerOptions{.level = LogLevel::info, .format = LogFormat::json,
-                             .writer = fd_writer(fds[1])});
+    Logger log(
+        LoggerOptions{.level = LogLevel::info, .format = LogFormat::json, .writer = fd_writer(fds[1])});
     log.error("to the pipe", {{"n", 1}});
   }
   ::close(fds[1]);

@@ -13,9 +13,7 @@ namespace {
 // or status codes, and keeps the map order equal to the order of the value tuples.
 constexpr char kKeySeparator = '\x01';
 
-bool is_name_start(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool is_name_start(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 bool valid_metric_name(std::string_view name) noexcept {
@@ -31,12 +29,9 @@ bool valid_label_name(std::string_view name) noexcept {
 
 std::string_view type_name(MetricType type) noexcept {
   switch (type) {
-    case MetricType::counter:
-      return "counter";
-    case MetricType::gauge:
-      return "gauge";
-    case MetricType::histogram:
-      return "histogram";
+    case MetricType::counter: return "counter";
+    case MetricType::gauge: return "gauge";
+    case MetricType::histogram: return "histogram";
   }
   return "untyped";
 }
@@ -50,8 +45,7 @@ void append_number(std::string& out, double value) {
     out.append(value > 0 ? "+Inf" : "-Inf");
   } else {
     std::array<char, 32> buf{};
-    const auto result =
-        std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::general);
+    const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::general);
     out.append(buf.data(), result.ptr);
   }
 }
@@ -107,10 +101,7 @@ Histogram::Snapshot Histogram::snapshot() const {
 
 MetricFamily::MetricFamily(std::string name, std::string help, MetricType type,
                            std::vector<std::string> label_names)
-    : name_(std::move(name)),
-      help_(std::move(help)),
-      type_(type),
-      label_names_(std::move(label_names)) {
+    : name_(std::move(name)), help_(std::move(help)), type_(type), label_names_(std::move(label_names)) {
   if (!valid_metric_name(name_)) {
     throw std::invalid_argument("metrics: invalid metric name '" + name_ + "'");
   }
@@ -119,8 +110,8 @@ MetricFamily::MetricFamily(std::string name, std::string help, MetricType type,
     if (!valid_label_name(label)) {
       throw std::invalid_argument("metrics: " + name_ + ": invalid label name '" + label + "'");
     }
-    if (std::find(label_names_.begin(), label_names_.begin() + static_cast<std::ptrdiff_t>(i),
-                  label) != label_names_.begin() + static_cast<std::ptrdiff_t>(i)) {
+    if (std::find(label_names_.begin(), label_names_.begin() + static_cast<std::ptrdiff_t>(i), label) !=
+        label_names_.begin() + static_cast<std::ptrdiff_t>(i)) {
       throw std::invalid_argument("metrics: " + name_ + ": duplicate label '" + label + "'");
     }
   }
@@ -129,9 +120,8 @@ MetricFamily::MetricFamily(std::string name, std::string help, MetricType type,
 void MetricFamily::key_of(LabelValues values, std::string& key) const {
   const auto given = values.values();
   if (given.size() != label_names_.size()) {
-    throw std::invalid_argument("metrics: " + name_ + " takes " +
-                                std::to_string(label_names_.size()) + " label values, got " +
-                                std::to_string(given.size()));
+    throw std::invalid_argument("metrics: " + name_ + " takes " + std::to_string(label_names_.size()) +
+                                " label values, got " + std::to_string(given.size()));
   }
   key.clear();
   for (std::size_t i = 0; i < given.size(); ++i) {
@@ -173,10 +163,9 @@ void MetricFamily::append_header(std::string& out) const {
 // ---- Family<Metric> ----------------------------------------------------------------------
 
 template <typename Metric>
-Family<Metric>::Family(std::string name, std::string help, MetricType type,
-                       std::vector<std::string> labels, std::vector<double> bounds)
-    : MetricFamily(std::move(name), std::move(help), type, std::move(labels)),
-      bounds_(std::move(bounds)) {
+Family<Metric>::Family(std::string name, std::string help, MetricType type, std::vector<std::string> labels,
+                       std::vector<double> bounds)
+    : MetricFamily(std::move(name), std::move(help), type, std::move(labels)), bounds_(std::move(bounds)) {
   if constexpr (std::is_same_v<Metric, Histogram>) {
     const auto& names = label_names();
     if (std::find(names.begin(), names.end(), "le") != names.end()) {
@@ -194,8 +183,7 @@ Family<Metric>::Family(std::string name, std::string help, MetricType type,
 }
 
 template <typename Metric>
-std::unique_ptr<typename Family<Metric>::Child> Family<Metric>::make_child(
-    LabelValues values) const {
+std::unique_ptr<typename Family<Metric>::Child> Family<Metric>::make_child(LabelValues values) const {
   std::vector<std::string> copied(values.values().begin(), values.values().end());
   if constexpr (std::is_same_v<Metric, Histogram>) {
     return std::make_unique<Child>(std::move(copied), std::span<const double>(bounds_));
@@ -270,16 +258,14 @@ CallbackFamily::CallbackFamily(std::string name, std::string help, MetricType ty
                                std::vector<std::string> labels)
     : MetricFamily(std::move(name), std::move(help), type, std::move(labels)) {
   if (type == MetricType::histogram) {
-    throw std::invalid_argument("metrics: " + this->name() +
-                                ": callback families are counters or gauges");
+    throw std::invalid_argument("metrics: " + this->name() + ": callback families are counters or gauges");
   }
 }
 
 void CallbackFamily::set(LabelValues values, MetricCallback callback) {
   std::string key;
   key_of(values, key);
-  Child child{std::vector<std::string>(values.values().begin(), values.values().end()),
-              std::move(callback)};
+  Child child{std::vector<std::string>(values.values().begin(), values.values().end()), std::move(callback)};
   std::unique_lock lock(mutex_);
   children_.insert_or_assign(std::move(key), std::move(child));
 }
@@ -318,8 +304,8 @@ F& MetricsRegistry::add(std::unique_ptr<F> family) {
   for (const auto& existing : families_) {
     if (existing->name() != family->name()) continue;
     auto* same = dynamic_cast<F*>(existing.get());
-    bool compatible = same != nullptr && same->type() == family->type() &&
-                      same->label_names() == family->label_names();
+    bool compatible =
+        same != nullptr && same->type() == family->type() && same->label_names() == family->label_names();
     if constexpr (std::is_same_v<F, HistogramFamily>) {
       compatible = compatible && std::ranges::equal(same->bucket_bounds(), family->bucket_bounds());
     }
@@ -342,27 +328,27 @@ CounterFamily& MetricsRegistry::counter(std::string_view name, std::string_view 
 
 GaugeFamily& MetricsRegistry::gauge(std::string_view name, std::string_view help,
                                     std::vector<std::string> label_names) {
-  return add(std::unique_ptr<GaugeFamily>(new GaugeFamily(
-      std::string(name), std::string(help), MetricType::gauge, std::move(label_names), {})));
+  return add(std::unique_ptr<GaugeFamily>(
+      new GaugeFamily(std::string(name), std::string(help), MetricType::gauge, std::move(label_names), {})));
 }
 
 HistogramFamily& MetricsRegistry::histogram(std::string_view name, std::string_view help,
                                             std::vector<std::string> label_names,
                                             std::span<const double> buckets) {
   return add(std::unique_ptr<HistogramFamily>(
-      new HistogramFamily(std::string(name), std::string(help), MetricType::histogram,
-                          std::move(label_names), {buckets.begin(), buckets.end()})));
+      new HistogramFamily(std::string(name), std::string(help), MetricType::histogram, std::move(label_names),
+                          {buckets.begin(), buckets.end()})));
 }
 
-CallbackFamily& MetricsRegistry::callback(std::string_view name, std::string_view help,
-                                          MetricType type, std::vector<std::string> label_names) {
+CallbackFamily& MetricsRegistry::callback(std::string_view name, std::string_view help, MetricType type,
+                                          std::vector<std::string> label_names) {
   return add(std::unique_ptr<CallbackFamily>(
       new CallbackFamily(std::string(name), std::string(help), type, std::move(label_names))));
 }
 
 std::string MetricsRegistry::render() const {
   std::string out;
-  out.reserve(16 * 1024);
+  out.reserve(std::size_t{16} << 10);
   std::lock_guard lock(mutex_);
   for (const auto& family : families_) family->render(out);
   return out;

@@ -34,12 +34,11 @@
 namespace keel::observability {
 
 // kPrometheusContentType is the Content-Type of render()'s output.
-inline constexpr std::string_view kPrometheusContentType =
-    "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 // kHttpLatencyBuckets are the default histogram bounds, in seconds, sized for API latency.
-inline constexpr std::array<double, 14> kHttpLatencyBuckets{
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline constexpr std::array<double, 14> kHttpLatencyBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 // MetricType is the Prometheus TYPE of a family.
 enum class MetricType : std::uint8_t { counter, gauge, histogram };
@@ -122,8 +121,7 @@ class MetricFamily {
   virtual void render(std::string& out) const = 0;
 
  protected:
-  MetricFamily(std::string name, std::string help, MetricType type,
-               std::vector<std::string> label_names);
+  MetricFamily(std::string name, std::string help, MetricType type, std::vector<std::string> label_names);
   // key_of joins label values into a map key; throws std::invalid_argument on a wrong count.
   void key_of(LabelValues values, std::string& key) const;
   // append_labels writes `{a="x",b="y"` plus `extra` (e.g. `,le="0.5"`) and `}`; nothing
@@ -191,8 +189,7 @@ class CallbackFamily final : public MetricFamily {
 
  private:
   friend class MetricsRegistry;
-  CallbackFamily(std::string name, std::string help, MetricType type,
-                 std::vector<std::string> labels);
+  CallbackFamily(std::string name, std::string help, MetricType type, std::vector<std::string> labels);
 
   struct Child {
     std::vector<std::string> values;
@@ -213,8 +210,7 @@ class MetricsRegistry {
 
   CounterFamily& counter(std::string_view name, std::string_view help,
                          std::vector<std::string> label_names = {});
-  GaugeFamily& gauge(std::string_view name, std::string_view help,
-                     std::vector<std::string> label_names = {});
+  GaugeFamily& gauge(std::string_view name, std::string_view help, std::vector<std::string> label_names = {});
   // histogram's buckets must be finite and strictly increasing; +Inf is implicit.
   HistogramFamily& histogram(std::string_view name, std::string_view help,
                              std::vector<std::string> label_names = {},

@@ -55,8 +55,8 @@ TEST(MetricsRegistry, DefaultBucketsAreTheHttpLatencyOnes) {
   MetricsRegistry registry;
   registry.histogram("h", "H.").labels().observe(0.003);
   const std::string out = registry.render();
-  for (const char* le : {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
-                         "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"}) {
+  for (const char* le : {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+                         "1", "2.5", "5", "10", "+Inf"}) {
     EXPECT_NE(out.find("h_bucket{le=\"" + std::string(le) + "\"}"), std::string::npos) << le;
   }
   EXPECT_NE(out.find("h_bucket{le=\"0.0025\"} 0\n"), std::string::npos);
@@ -66,8 +66,7 @@ TEST(MetricsRegistry, DefaultBucketsAreTheHttpLatencyOnes) {
 TEST(MetricsRegistry, CallbackFamiliesAreReadAtScrapeTime) {
   MetricsRegistry registry;
   double size = 3;
-  auto& pool = registry.callback("db_pool_connections", "Connections.", MetricType::gauge,
-                                 {"state"});
+  auto& pool = registry.callback("db_pool_connections", "Connections.", MetricType::gauge, {"state"});
   pool.set({"idle"}, [&size] { return size; });
   pool.set({"unknown"}, []() -> std::optional<double> { return std::nullopt; });
   pool.set({"broken"}, []() -> std::optional<double> { throw std::runtime_error("x"); });
@@ -127,6 +126,7 @@ TEST(MetricsRegistry, ConcurrentUpdatesSumCorrectly) {
   constexpr int kThreads = 4;
   constexpr int kIterations = 50000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string route = (t % 2 == 0) ? "/even" : "/odd";
@@ -145,7 +145,7 @@ TEST(MetricsRegistry, ConcurrentUpdatesSumCorrectly) {
   const auto snap = histogram.labels({"/h"}).snapshot();
   EXPECT_EQ(snap.count, static_cast<std::uint64_t>(kThreads * kIterations));
   EXPECT_EQ(snap.cumulative.at(0), snap.count / 2);
-  EXPECT_DOUBLE_EQ(snap.sum, kThreads * kIterations / 2 * 1.25);
+  EXPECT_DOUBLE_EQ(snap.sum, 0.5 * kThreads * kIterations * 1.25);
 }
 
 TEST(MetricsRegistry, ProcessWideRegistryIsOneInstance) { EXPECT_EQ(&metrics(), &metrics()); }

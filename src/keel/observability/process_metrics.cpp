@@ -1,11 +1,11 @@
 #include "keel/observability/process_metrics.hpp"
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -55,14 +55,15 @@ std::optional<double> statm_bytes(int index) {
 }
 
 std::optional<double> open_fds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return std::nullopt;
+  std::error_code error;
+  std::filesystem::directory_iterator it("/proc/self/fd", error);
+  if (error) return std::nullopt;
   double count = 0;
-  while (const dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
+  for (const std::filesystem::directory_iterator end; it != end; it.increment(error)) {
+    if (error) return std::nullopt;
+    ++count;
   }
-  ::closedir(dir);
-  return count - 1;  // the descriptor opendir itself used
+  return count - 1;  // the descriptor the iterator itself holds
 }
 
 std::optional<double> max_fds() {
@@ -97,8 +98,7 @@ std::optional<double> start_time_seconds() {
 }
 
 double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -106,33 +106,28 @@ double now_seconds() {
 void register_process_metrics(MetricsRegistry& registry) {
   const double started = start_time_seconds().value_or(now_seconds());
 
-  registry.callback("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                    MetricType::counter)
+  registry
+      .callback("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                MetricType::counter)
       .set({}, cpu_seconds);
-  registry.callback("process_resident_memory_bytes", "Resident memory size in bytes.",
-                    MetricType::gauge)
+  registry.callback("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::gauge)
       .set({}, [] { return statm_bytes(1); });
-  registry.callback("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                    MetricType::gauge)
+  registry.callback("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::gauge)
       .set({}, [] { return statm_bytes(0); });
   registry.callback("process_open_fds", "Number of open file descriptors.", MetricType::gauge)
       .set({}, open_fds);
-  registry.callback("process_max_fds", "Maximum number of open file descriptors.",
-                    MetricType::gauge)
+  registry.callback("process_max_fds", "Maximum number of open file descriptors.", MetricType::gauge)
       .set({}, max_fds);
-  registry.callback("process_start_time_seconds",
-                    "Start time of the process since unix epoch in seconds.", MetricType::gauge)
+  registry
+      .callback("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+                MetricType::gauge)
       .set({}, [started] { return started; });
-  registry.callback("keel_uptime_seconds", "Seconds since the process started.",
-                    MetricType::gauge)
+  registry.callback("keel_uptime_seconds", "Seconds since the process started.", MetricType::gauge)
       .set({}, [started] { return now_seconds() - started; });
 }
 
-void register_build_info(MetricsRegistry& registry, std::string_view version,
-                         std::string_view commit) {
-  registry
-      .gauge("keel_build_info", "Build of the running binary (value is always 1).",
-             {"version", "commit"})
+void register_build_info(MetricsRegistry& registry, std::string_view version, std::string_view commit) {
+  registry.gauge("keel_build_info", "Build of the running binary (value is always 1).", {"version", "commit"})
       .labels({version, commit})
       .set(1);
 }

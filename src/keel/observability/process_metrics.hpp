@@ -20,7 +20,6 @@ namespace keel::observability {
 void register_process_metrics(MetricsRegistry& registry);
 
 // register_build_info adds the constant gauge keel_build_info{version,commit} = 1.
-void register_build_info(MetricsRegistry& registry, std::string_view version,
-                         std::string_view commit);
+void register_build_info(MetricsRegistry& registry, std::string_view version, std::string_view commit);
 
 }  // namespace keel::observability

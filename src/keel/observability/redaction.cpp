@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 
 namespace keel::observability {
 namespace {
@@ -58,8 +59,8 @@ std::size_t match_bearer(std::string_view text, std::size_t i, std::string* out)
   while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
   if (j == gap) return kNoMatch;
   const std::size_t token = j;
-  while (j < text.size() && !is_space(text[j]) && text[j] != '"' && text[j] != '\'' &&
-         text[j] != ',' && text[j] != ';') {
+  while (j < text.size() && !is_space(text[j]) && text[j] != '"' && text[j] != '\'' && text[j] != ',' &&
+         text[j] != ';') {
     ++j;
   }
   if (j == token) return kNoMatch;
@@ -96,7 +97,7 @@ std::size_t match_api_key(std::string_view text, std::size_t i, std::string* out
 
 // Names whose value is secret in `name=value` and `"name": "value"` forms. The match is on
 // a substring of the name, so refresh_token, client_secret and new_password are covered.
-constexpr std::array<std::string_view, 6> kSecretParams{"password", "passwd", "secret",
+constexpr std::array<std::string_view, 6> kSecretParams{"password", "passwd",  "secret",
                                                         "token",    "api_key", "apikey"};
 
 bool is_name_char(char c) noexcept { return is_base64url(c); }
@@ -159,8 +160,7 @@ std::size_t match_userinfo(std::string_view text, std::size_t i, std::string* ou
   std::size_t at = std::string_view::npos;
   for (; end < text.size(); ++end) {
     const char c = text[end];
-    if (c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' || c == '>' ||
-        is_space(c)) {
+    if (c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' || c == '>' || is_space(c)) {
       break;
     }
     if (c == '@') at = end;
@@ -176,52 +176,84 @@ std::size_t match_userinfo(std::string_view text, std::size_t i, std::string* ou
   return at + 1 - i;
 }
 
-// match_at dispatches on the first byte so the common case (no rule starts here) costs one
-// switch per byte.
+// kRuleStarts marks the byte pairs a rule can start with ("be", "ey", "ke", "pa", "se",
+// "to", "ap", "://"), so the scan tests one bit per byte and rarely branches.
+class PairSet {
+ public:
+  constexpr void add(char first, char second) {
+    const std::size_t index = pair_index(first, second);
+    bits_[index / 64] |= std::uint64_t{1} << (index % 64);
+  }
+  constexpr void add_any_case(char first, char second) {
+    for (const char f : {first, static_cast<char>(first - 32)}) {
+      for (const char s : {second, static_cast<char>(second - 32)}) add(f, s);
+    }
+  }
+  constexpr bool contains(char first, char second) const {
+    const std::size_t index = pair_index(first, second);
+    return ((bits_[index / 64] >> (index % 64)) & 1U) != 0;
+  }
+
+ private:
+  static constexpr std::size_t pair_index(char first, char second) {
+    return static_cast<std::size_t>(static_cast<unsigned char>(first)) * 256 +
+           static_cast<unsigned char>(second);
+  }
+  std::array<std::uint64_t, 1024> bits_{};
+};
+
+constexpr PairSet kRuleStarts = [] {
+  PairSet set;
+  for (const auto* pair : {"be", "ke", "pa", "se", "to", "ap"}) set.add_any_case(pair[0], pair[1]);
+  set.add('e', 'y');  // JWTs start with "eyJ", case-sensitively
+  set.add(':', '/');
+  return set;
+}();
+
+// match_at applies the rule that can start at text[i], if any.
 std::size_t match_at(std::string_view text, std::size_t i, std::string* out) {
+  if (i + 1 >= text.size() || !kRuleStarts.contains(text[i], text[i + 1])) return kNoMatch;
   switch (lower(text[i])) {
-    case 'b':
-      return match_bearer(text, i, out);
-    case 'e':
-      return match_jwt(text, i, out);
-    case 'k':
-      return match_api_key(text, i, out);
-    case 'p':
-    case 's':
-    case 't':
-    case 'a':
-      return match_param(text, i, out);
-    case ':':
-      return match_userinfo(text, i, out);
-    default:
-      return kNoMatch;
+    case 'b': return match_bearer(text, i, out);
+    case 'e': return match_jwt(text, i, out);
+    case 'k': return match_api_key(text, i, out);
+    case ':': return match_userinfo(text, i, out);
+    default: return match_param(text, i, out);
   }
 }
 
 std::size_t first_match(std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (match_at(text, i, nullptr) != kNoMatch) return i;
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (kRuleStarts.contains(text[i], text[i + 1]) && match_at(text, i, nullptr) != kNoMatch) {
+      return i;
+    }
   }
   return std::string_view::npos;
 }
 
-// Substrings of a sensitive key; grouped by first letter for the same one-switch scan.
+// kKeyStarts marks the byte pairs a sensitive-key word starts with.
+constexpr PairSet kKeyStarts = [] {
+  PairSet set;
+  for (const auto* pair : {"pa", "pr", "se", "to", "au", "ap", "co", "cr"}) {
+    set.add_any_case(pair[0], pair[1]);
+  }
+  return set;
+}();
+
+// sensitive_at says whether a sensitive-key word starts at key[i].
 bool sensitive_at(std::string_view key, std::size_t i) noexcept {
+  if (i + 1 >= key.size() || !kKeyStarts.contains(key[i], key[i + 1])) return false;
   switch (lower(key[i])) {
     case 'p':
       return istarts_at(key, i, "password") || istarts_at(key, i, "passwd") ||
              istarts_at(key, i, "private_key");
-    case 's':
-      return istarts_at(key, i, "secret") || istarts_at(key, i, "session");
-    case 't':
-      return istarts_at(key, i, "token");
+    case 's': return istarts_at(key, i, "secret") || istarts_at(key, i, "session");
+    case 't': return istarts_at(key, i, "token");
     case 'a':
       return istarts_at(key, i, "authorization") || istarts_at(key, i, "api_key") ||
              istarts_at(key, i, "apikey") || istarts_at(key, i, "api-key");
-    case 'c':
-      return istarts_at(key, i, "cookie") || istarts_at(key, i, "credential");
-    default:
-      return false;
+    case 'c': return istarts_at(key, i, "cookie") || istarts_at(key, i, "credential");
+    default: return false;
   }
 }
 

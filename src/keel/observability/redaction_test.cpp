@@ -6,17 +6,16 @@ namespace keel::observability {
 namespace {
 
 TEST(IsSensitiveKey, MatchesSecretNamesIgnoringCase) {
-  for (const char* key : {"password", "Password", "new_password", "passwd", "client_secret",
-                          "refresh_token", "TOKEN", "Authorization", "Proxy-Authorization",
-                          "Cookie", "Set-Cookie", "api_key", "apikey", "X-Api-Key", "session_id",
-                          "credentials", "private_key", "key", "KEY"}) {
+  for (const char* key : {"password", "Password", "new_password", "passwd", "client_secret", "refresh_token",
+                          "TOKEN", "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "api_key",
+                          "apikey", "X-Api-Key", "session_id", "credentials", "private_key", "key", "KEY"}) {
     EXPECT_TRUE(is_sensitive_key(key)) << key;
   }
 }
 
 TEST(IsSensitiveKey, LeavesOrdinaryNamesAlone) {
-  for (const char* key : {"user_id", "method", "route", "path", "status", "duration_ms",
-                          "client_ip", "request_id", "trace_id", "monkey", "keys", "email", ""}) {
+  for (const char* key : {"user_id", "method", "route", "path", "status", "duration_ms", "client_ip",
+                          "request_id", "trace_id", "monkey", "keys", "email", ""}) {
     EXPECT_FALSE(is_sensitive_key(key)) << key;
   }
 }
@@ -35,10 +34,10 @@ TEST(Redact, BearerTokenInHeaderValue) {
 
 TEST(Redact, JwtInsideLongerMessage) {
   const std::string jwt =
-      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_"
+      "XgL0n3I9PlFUP0THsR8U";
   EXPECT_EQ(redact("rejected " + jwt + " (expired)"), "rejected [REDACTED] (expired)");
-  EXPECT_EQ(redact("none alg " + std::string("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.")),
-            "none alg [REDACTED]");
+  EXPECT_EQ(redact("none alg " + std::string("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.")), "none alg [REDACTED]");
   // Only the header segment: not a token, nothing to hide.
   EXPECT_EQ(redact("eyJhbGciOiJIUzI1NiJ9 only"), "eyJhbGciOiJIUzI1NiJ9 only");
 }
@@ -59,8 +58,7 @@ TEST(Redact, QueryAndFormParameters) {
   EXPECT_EQ(redact("/cb?access_token=a.b.c&state=x"), "/cb?access_token=[REDACTED]&state=x");
   EXPECT_EQ(redact("?API_KEY=k1 and SECRET=s2 and token=t3"),
             "?API_KEY=[REDACTED] and SECRET=[REDACTED] and token=[REDACTED]");
-  EXPECT_EQ(redact("client_secret=xyz&new_password=p"),
-            "client_secret=[REDACTED]&new_password=[REDACTED]");
+  EXPECT_EQ(redact("client_secret=xyz&new_password=p"), "client_secret=[REDACTED]&new_password=[REDACTED]");
   EXPECT_EQ(redact("password=&x=1"), "password=&x=1");  // nothing to hide
 }
 
@@ -84,8 +82,7 @@ TEST(Redact, UrlUserinfoPassword) {
 TEST(Redact, IsIdempotent) {
   const std::string once = redact("Bearer abc password=x postgresql://u:p@h/d keel_a_0123456789abcdefgh");
   EXPECT_EQ(redact(once), once);
-  EXPECT_EQ(once,
-            "Bearer [REDACTED] password=[REDACTED] postgresql://u:[REDACTED]@h/d keel_a_[REDACTED]");
+  EXPECT_EQ(once, "Bearer [REDACTED] password=[REDACTED] postgresql://u:[REDACTED]@h/d keel_a_[REDACTED]");
 }
 
 }  // namespace

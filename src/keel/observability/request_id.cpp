@@ -25,8 +25,8 @@ bool lower_hex_field(std::string_view text, bool nonzero) noexcept {
 bool is_sane_request_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 

@@ -44,8 +44,7 @@ TEST(Traceparent, ParsesValidHeaders) {
   EXPECT_FALSE(unsampled->sampled());
 
   // A future version may carry more fields after a dash.
-  EXPECT_TRUE(
-      parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future"));
+  EXPECT_TRUE(parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future"));
   EXPECT_TRUE(parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"));
 }
 
