@@ -3,11 +3,17 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "keel/app/content_negotiation.hpp"
 #include "keel/app/problem.hpp"
 #include "keel/app/stages.hpp"
+#include "keel/edge/backends.hpp"
+#include "keel/edge/ip_network.hpp"
+#include "keel/edge/stages.hpp"
 #include "keel/observability/logger.hpp"
+#include "keel/openapi/describe.hpp"
+#include "keel/openapi/docs_site.hpp"
 #include "keel/observability/http_metrics.hpp"
 #include "keel/observability/metrics.hpp"
 #include "keel/observability/process_metrics.hpp"
@@ -23,17 +29,41 @@ bool carries_body(const http::Request& request) {
   return !request.body.empty() || request.headers.contains("Content-Type");
 }
 
-// The pipeline, outermost first. Order matters; each line says why.
-http::Pipeline build_pipeline(observability::HttpMetrics& http_metrics) {
+// The pipeline, outermost first. Order matters; each line says why. Edge
+// stages whose setting is off are left out, so they cost nothing.
+http::Pipeline build_pipeline(const config::Settings& settings, observability::MetricsRegistry& metrics,
+                              observability::HttpMetrics& http_metrics, std::shared_ptr<edge::RedisClient> redis) {
   http::Pipeline pipeline;
   // First, so every response and every log line of the request has its id.
   pipeline.add(make_request_id_stage());
+  // Before anything reads client_ip or secure (access log, HSTS, rate-limit keys, HTTPS redirect).
+  if (!settings.trusted_proxies.empty()) pipeline.add(edge::make_forwarded_stage(settings.trusted_proxies));
   // Outside the catch-all, so failed requests are timed, counted and logged too.
   pipeline.add(make_access_log_stage(http_metrics));
   // Outside the catch-all, so a 500 still carries the security headers.
   pipeline.add(make_security_headers_stage());
+  // Outside the catch-all so error answers carry CORS headers too; answers preflights before routing does.
+  if (!settings.cors_origins.empty()) pipeline.add(edge::make_cors_stage(edge::CorsPolicy(settings.cors_origins)));
+  // Outside the catch-all so large problem bodies shrink too; inside the access log, which counts wire bytes.
+  pipeline.add(edge::make_compression_stage());
+  // Outside the catch-all, so every 503 (overload, caps, timeouts) says when to retry.
+  pipeline.add(edge::make_retry_after_stage());
   // Everything below may throw: ApiError → its problem, anything else → logged 500.
   pipeline.add(make_error_stage());
+  // First refusal: nothing (the HTTPS redirect's Location included) may use an untrusted Host.
+  edge::TrustedHosts trusted_hosts(settings.trusted_hosts);
+  if (!settings.trusted_hosts.empty() && !trusted_hosts.allows_any()) {
+    pipeline.add(edge::make_trusted_host_stage(std::move(trusted_hosts)));
+  }
+  // Before any work is spent on a plain-HTTP request that will only be redirected or refused.
+  if (settings.force_https) pipeline.add(edge::make_https_stage());
+  // Before handler work; an authentication stage goes above it so that callers get per-user budgets.
+  if (settings.rate_limit_enabled) {
+    pipeline.add(edge::make_rate_limit_stage(edge::make_rate_limiter(std::move(redis), metrics),
+                                             edge::rate_limit_policies(settings), metrics));
+  }
+  // Last: only requests that passed every check pay for inflating a gzip body.
+  pipeline.add(edge::make_decompression_stage(static_cast<std::size_t>(settings.max_body_bytes)));
   return pipeline;
 }
 
@@ -45,9 +75,27 @@ App::App(config::Settings settings)
       http_metrics_(std::make_unique<observability::HttpMetrics>(*metrics_)) {
   observability::register_process_metrics(*metrics_);
   observability::register_build_info(*metrics_, KEEL_VERSION, KEEL_GIT_COMMIT);
-  pipeline_ = build_pipeline(*http_metrics_);
+  metrics_->callback("keel_log_dropped_lines_total", "Log lines dropped because stdout could not keep up.",
+                     observability::MetricType::counter)
+      .set({}, [] { return static_cast<double>(observability::logger().dropped_lines()); });
+  auto redis = edge::make_redis_client(settings_);
+  if (redis) {
+    add_readiness_check("redis", [redis] {
+      return redis->ping() ? ReadinessResult{} : ReadinessResult{false, "unavailable"};
+    });
+  }
+  pipeline_ = build_pipeline(settings_, *metrics_, *http_metrics_, std::move(redis));
   pipeline_.terminal([this](http::Request& request) { return dispatch(request); });
   add_operations_routes();
+  if (settings_.docs_enabled) {
+    // The docs UI comes from npm (package-lock.json); without it /docs and /redoc answer 503.
+    auto assets = openapi::find_assets_dir(std::getenv("KEEL_DOCS_ASSETS"), openapi::executable_path());
+    if (!assets) {
+      observability::logger().warning("docs UI assets not found: /docs and /redoc answer 503",
+                                      {{"hint", "run `npm ci` in the source tree, or set KEEL_DOCS_ASSETS"}});
+    }
+    openapi::add_docs_routes(router_, {.info = {}, .assets_dir = std::move(assets)});
+  }
 }
 
 App::~App() = default;
@@ -65,6 +113,15 @@ http::ServerOptions App::server_options() const {
   options.max_header_bytes = static_cast<std::size_t>(settings_.max_header_bytes);
   options.max_target_bytes = static_cast<std::size_t>(settings_.max_uri_bytes);
   options.max_connections = static_cast<std::size_t>(settings_.max_connections);
+  options.max_connections_per_client = static_cast<std::size_t>(settings_.max_connections_per_client);
+  options.max_in_flight = static_cast<std::size_t>(settings_.max_in_flight);
+  if (auto proxies = edge::IpNetworks::parse(settings_.trusted_proxies); proxies && !proxies->empty()) {
+    options.connection_cap_exempt = [proxies = std::move(*proxies)](const std::string& peer) {
+      return proxies.contains(std::string_view(peer));
+    };
+  }
+  options.tls_cert_file = settings_.tls_cert_file;
+  options.tls_key_file = settings_.tls_key_file;
   options.read_timeout = std::chrono::milliseconds(settings_.read_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(settings_.idle_timeout_ms);
   options.handler_timeout = std::chrono::milliseconds(settings_.handler_timeout_ms);
@@ -151,24 +208,48 @@ http::Response App::dispatch(http::Request& request) const {
 }
 
 void App::add_operations_routes() {
+  namespace doc = openapi;
+  static constexpr http::Tag kOperations{
+      "operations", "Liveness, readiness, metrics and this API description: outside /api/v1, for probes and tools."};
+  static constexpr std::string_view kReadinessSchema = R"({"type":"object","required":["status","checks"],
+    "properties":{"status":{"enum":["ok","unavailable"]},
+    "checks":{"type":"object","additionalProperties":{"type":"string"},
+      "description":"Each dependency's answer: ok, or a short reason (server: draining)."}}})";
   router_.add(http::Method::get, "/health",
               [](http::Request&) { return http::Response::json(200, R"({"status":"ok"})"); })
       .named("health")
-      .tagged("operations")
+      .tagged(kOperations)
       .summarized("Liveness: the process is up (no dependency checks).")
+      .responds(doc::response(200, "The process answers.",
+                              doc::json_schema_body(R"({"type":"object","required":["status"],
+                                  "properties":{"status":{"const":"ok"}}})")
+                                  .with_example(R"({"status":"ok"})")))
+      .exempt_from_rate_limit()
       .runs_inline();
   router_.add(http::Method::get, "/readiness", [this](http::Request&) { return readiness(); })
       .named("readiness")
-      .tagged("operations")
-      .summarized("Readiness: dependencies answer and the server is not draining.");
+      .tagged(kOperations)
+      .summarized("Readiness: dependencies answer and the server is not draining.")
+      .responds(doc::response(200, "Ready: every check answered ok.",
+                              doc::json_schema_body(std::string(kReadinessSchema))
+                                  .with_example(R"({"status":"ok","checks":{"database":"ok"}})")))
+      .responds(doc::response(503, "Not ready (a dependency fails, or the server drains); retry after Retry-After.",
+                              doc::json_schema_body(std::string(kReadinessSchema))
+                                  .with_example(R"({"status":"unavailable","checks":{"server":"draining"}})"))
+                    .with_header(doc::response_header("Retry-After", "Seconds to wait before asking again.")))
+      .exempt_from_rate_limit();
   if (settings_.metrics_enabled) {
-    router_.add(http::Method::get, "/metrics",
-                [this](http::Request& request) { return metrics_endpoint(request); })
-        .named("metrics")
-        .tagged("operations")
-        .summarized("Prometheus metrics (text exposition format 0.0.4).")
-        .produces_only({"text/plain"})
-        .runs_inline();
+    auto& metrics = router_.add(http::Method::get, "/metrics",
+                                [this](http::Request& request) { return metrics_endpoint(request); })
+                        .named("metrics")
+                        .tagged(kOperations)
+                        .summarized("Prometheus metrics (text exposition format 0.0.4).")
+                        .produces_only({"text/plain"})
+                        .responds(doc::response(200, "The metrics.",
+                                                doc::text("text/plain", "Prometheus text exposition format 0.0.4.")))
+                        .exempt_from_rate_limit()
+                        .runs_inline();
+    if (settings_.metrics_token) metrics.secured_by("MetricsToken");
   }
 }
 

@@ -1,5 +1,6 @@
 #include "keel/app/problem.hpp"
 #include "keel/app/stages.hpp"
+#include "keel/db/error.hpp"
 #include "keel/http/route.hpp"
 #include "keel/observability/logger.hpp"
 
@@ -15,6 +16,8 @@ class ErrorStage final : public http::Middleware {
       return next(request);
     } catch (const errors::ApiError& error) {
       return problem_response(error, request);
+    } catch (const db::DatabaseError& error) {
+      return database_error(request, error);
     } catch (const std::exception& error) {
       return internal_error(request, error.what());
     } catch (...) {
@@ -23,6 +26,20 @@ class ErrorStage final : public http::Middleware {
   }
 
  private:
+  // A database that is down or overloaded is the client's cue to retry, not a
+  // bug: 503 with Retry-After. Anything else from the database is a bug: 500.
+  static http::Response database_error(const http::Request& request, const db::DatabaseError& error) {
+    if (!db::is_transient(error.kind())) return internal_error(request, error.what());
+    observability::logger().warning("database unavailable",
+                                    {{"request_id", request.context.request_id},
+                                     {"kind", db::to_string(error.kind())},
+                                     {"error", error.what()}});
+    return problem_response(errors::ApiError(errors::ErrorCode::database_unavailable,
+                                             "The database is unavailable; retry shortly.")
+                                .with_header("Retry-After", "2"),
+                            request);
+  }
+
   // The exception text goes to the log (redacted there) and never to the client.
   static http::Response internal_error(const http::Request& request, std::string_view what) {
     observability::logger().error("unhandled exception in handler",

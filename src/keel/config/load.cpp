@@ -369,6 +369,8 @@ void read_server(Reader& r, Settings& s) {
   r.integer("PORT", s.port);
   r.integer("WORKERS", s.workers);
   r.integer("MAX_CONNECTIONS", s.max_connections);
+  r.integer("MAX_CONNECTIONS_PER_CLIENT", s.max_connections_per_client);
+  r.integer("MAX_IN_FLIGHT", s.max_in_flight);
   r.integer("MAX_HEADER_BYTES", s.max_header_bytes);
   r.integer("MAX_URI_BYTES", s.max_uri_bytes);
   r.integer("MAX_BODY_BYTES", s.max_body_bytes);
@@ -416,12 +418,17 @@ void read_database(Reader& r, Settings& s) {
   r.integer("DATABASE_POOL_SIZE", s.database_pool_size);
   r.integer("DATABASE_TIMEOUT_MS", s.database_timeout_ms);
   if (const auto url = r.value("REDIS_URL")) {
-    if (has_scheme_and_host(*url, {"redis://", "rediss://"})) {
+    // Debian 12's hiredis (0.14) has no TLS: rediss:// would be refused at
+    // the first connection, so it is refused here, where the message is clear.
+    if (has_scheme_and_host(*url, {"redis://"})) {
       s.redis_url = std::string(*url);
     } else {
-      r.problem("REDIS_URL", "must be redis://[:password@]host[:port][/db] or rediss://…");
+      r.problem("REDIS_URL",
+                "must be redis://[[user]:password@]host[:port][/db] (rediss:// is not supported: "
+                "reach a TLS Redis through a local TLS tunnel such as stunnel)");
     }
   }
+  r.integer("REDIS_TIMEOUT_MS", s.redis_timeout_ms);
 }
 
 void read_edge(Reader& r, Settings& s) {

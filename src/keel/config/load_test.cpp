@@ -47,6 +47,8 @@ const std::map<std::string_view, std::function<std::int64_t(const Settings&)>>& 
       {"PORT", [](const Settings& s) { return s.port; }},
       {"WORKERS", [](const Settings& s) { return s.workers; }},
       {"MAX_CONNECTIONS", [](const Settings& s) { return s.max_connections; }},
+      {"MAX_CONNECTIONS_PER_CLIENT", [](const Settings& s) { return s.max_connections_per_client; }},
+      {"MAX_IN_FLIGHT", [](const Settings& s) { return s.max_in_flight; }},
       {"MAX_HEADER_BYTES", [](const Settings& s) { return s.max_header_bytes; }},
       {"MAX_URI_BYTES", [](const Settings& s) { return s.max_uri_bytes; }},
       {"MAX_BODY_BYTES", [](const Settings& s) { return s.max_body_bytes; }},
@@ -56,6 +58,7 @@ const std::map<std::string_view, std::function<std::int64_t(const Settings&)>>& 
       {"SHUTDOWN_GRACE_MS", [](const Settings& s) { return s.shutdown_grace_ms; }},
       {"DATABASE_POOL_SIZE", [](const Settings& s) { return s.database_pool_size; }},
       {"DATABASE_TIMEOUT_MS", [](const Settings& s) { return s.database_timeout_ms; }},
+      {"REDIS_TIMEOUT_MS", [](const Settings& s) { return s.redis_timeout_ms; }},
       {"ACCESS_TOKEN_TTL", [](const Settings& s) { return s.access_token_ttl; }},
       {"REFRESH_TOKEN_TTL", [](const Settings& s) { return s.refresh_token_ttl; }},
       {"RATE_LIMIT_PER_MINUTE", [](const Settings& s) { return s.rate_limit_per_minute; }},
@@ -386,7 +389,7 @@ TEST(LoadUrls, ReadReplicaMustMatchTheEngine) {
 
 TEST(LoadUrls, RedisAndSmtpSchemes) {
   EXPECT_EQ(load_one("REDIS_URL", "redis://localhost:6379/0").settings.redis_url, "redis://localhost:6379/0");
-  EXPECT_TRUE(load_one("REDIS_URL", "rediss://:pw@cache.internal:6380").ok());
+  EXPECT_TRUE(has_problem(load_one("REDIS_URL", "rediss://:pw@cache.internal:6380"), "REDIS_URL"));
   for (const char* bad : {"http://localhost:6379", "redis://", "localhost:6379"}) {
     EXPECT_TRUE(has_problem(load_one("REDIS_URL", bad), "REDIS_URL")) << bad;
   }

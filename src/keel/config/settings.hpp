@@ -67,6 +67,8 @@ struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
   std::string tls_cert_file;  // TLS_CERT_FILE and TLS_KEY_FILE: both or neither
   std::string tls_key_file;
   int max_connections = 10000;
+  int max_connections_per_client = 256;  // per client address; 503 beyond (trusted proxies exempt)
+  int max_in_flight = 512;               // requests being read, queued or handled; 503 beyond
   std::int64_t max_header_bytes = 16384;
   std::int64_t max_uri_bytes = 8192;
   std::int64_t max_body_bytes = 1048576;
@@ -81,6 +83,7 @@ struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
   int database_pool_size = 2;  // load(): cores × 2
   int database_timeout_ms = 5000;
   std::optional<std::string> redis_url;
+  int redis_timeout_ms = 200;
 
   // HTTP edge: origins, hosts, proxies, HTTPS.
   std::vector<std::string> cors_origins;

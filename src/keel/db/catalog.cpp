@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
-#include <regex>
 #include <set>
 
 #include "keel/db/driver.hpp"
@@ -37,6 +36,22 @@ std::string identifier_after(std::string_view line, std::string_view marker) {
   return lower(name);
 }
 
+// words_of splits SQL into lowercase words (identifiers and keywords).
+std::vector<std::string> words_of(std::string_view sql) {
+  std::vector<std::string> words;
+  std::string word;
+  for (const char c : sql) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_') {
+      word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
 struct Scan {
   std::string table;
   std::string line;
@@ -56,15 +71,12 @@ std::vector<Scan> sqlite_scans(const std::vector<std::string>& lines, std::strin
     if (std::find(tables.begin(), tables.end(), name) != tables.end()) {
       table = name;
     } else {
-      for (const std::string& candidate : tables) {
-        if (!is_word(candidate)) continue;
-        std::string pattern = "\\b";
-        pattern.append(candidate).append("\\s+(as\\s+)?").append(name).append("\\b");
-        const std::regex alias(pattern, std::regex::icase);
-        if (std::regex_search(sql.begin(), sql.end(), alias)) {
-          table = candidate;
-          break;
-        }
+      // "FROM items AS i" / "FROM items i": the word before the alias (skipping AS).
+      const std::vector<std::string> words = words_of(sql);
+      for (std::size_t w = 1; w < words.size() && table.empty(); ++w) {
+        if (words[w] != name) continue;
+        const std::size_t before = words[w - 1] == "as" && w >= 2 ? w - 2 : w - 1;
+        if (std::find(tables.begin(), tables.end(), words[before]) != tables.end()) table = words[before];
       }
     }
     if (!table.empty()) scans.push_back({table, line});

@@ -1,9 +1,13 @@
 // One HTTP/1.1 connection on Boost.Beast: the Beast examples' session shape
 // (wait → read head → plan → read body → handle → write → keep-alive loop or
 // close) plus Keel's limits, timeouts, handler pool and shutdown drain.
+// BasicConnection<Stream> serves a plain TCP socket or, with TLS_CERT_FILE,
+// a Beast ssl_stream over it: the session code is shared, and the few steps
+// that differ (handshake, waiting for the next request, closing) are
+// `if constexpr (kTls)` branches.
 //
-// Threading: a Connection's members are touched only on its strand (the
-// executor of `socket_`); every completion handler runs there. A pool
+// Threading: a connection's members are touched only on its strand (the
+// executor of `stream_`); every completion handler runs there. A pool
 // handler gets its own shared_ptr<Request> and posts its Response back to the
 // strand, so the pool never touches connection state. Shared server state is
 // in ServerCore (atomics and a mutex).
@@ -23,9 +27,12 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
@@ -34,6 +41,7 @@
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "keel/errors/error_code.hpp"
 
@@ -47,6 +55,9 @@ using boost::system::error_code;
 using errors::ErrorCode;
 using Milliseconds = std::chrono::milliseconds;
 using Timer = net::steady_timer::rebind_executor<ConnectionExecutor>::other;
+// TlsStream is TLS over the connection's socket; Beast's ssl_stream coalesces
+// the many small buffers of a response into few TLS records.
+using TlsStream = boost::beast::ssl_stream<ConnectionSocket>;
 
 // kMaxLinger bounds how long a closing connection keeps reading and
 // discarding input after its last response, so that unread request bytes
@@ -54,6 +65,8 @@ using Timer = net::steady_timer::rebind_executor<ConnectionExecutor>::other;
 // destroy the response before the client reads it.
 constexpr Milliseconds kMaxLinger{2000};
 constexpr std::size_t kDiscardChunk = 4096;
+// kTlsReadChunk is what a TLS connection reads while waiting for a request.
+constexpr std::size_t kTlsReadChunk = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // http_date formats the current time as an IMF-fixdate for the Date header,
@@ -103,82 +116,142 @@ bool transfer_encoding_supported(const bhttp::request_header<>& head, bool chunk
   return chunked && codings == 1 && only_chunked;
 }
 
-// peer_ip returns the remote address as text, IPv4-mapped IPv6 addresses
-// (seen on a dual-stack listener) written as plain IPv4.
-std::optional<std::string> peer_ip(const ConnectionSocket& socket) {
+// peer_of returns the remote address, an IPv4-mapped IPv6 address (seen on
+// a dual-stack listener) as plain IPv4, so that both spellings of one client
+// share a per-client count and a log spelling.
+std::optional<net::ip::address> peer_of(const ConnectionSocket& socket) {
   error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return std::nullopt;
   auto address = endpoint.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string();
+    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
   }
-  return address.to_string();
+  return address;
 }
 
 }  // namespace
 
-// Connection serves HTTP/1.1 requests on one socket, one at a time and in
-// order; it lives as long as a pending operation or pool task owns it.
-class Connection : public std::enable_shared_from_this<Connection> {
+// Connection is what the server's registry and drain see of a connection.
+class Connection {
  public:
-  // Connection takes the accepted socket; `id` is its key in
-  // core.connections, or 0 for a rejected connection (not counted, not drained).
-  Connection(ServerCore& core, ConnectionSocket socket, std::uint64_t id)
-      : core_(core), socket_(std::move(socket)), timer_(socket_.get_executor()), id_(id) {
+  virtual ~Connection() = default;
+  // drain closes the connection if it is waiting for a request; a busy one
+  // sees core.draining when it writes its response and closes after it.
+  virtual void drain() = 0;
+};
+
+namespace {
+
+// BasicConnection serves HTTP/1.1 requests on one stream (ConnectionSocket
+// or TlsStream), one at a time and in order; it lives as long as a pending
+// operation or pool task owns it.
+template <class Stream>
+class BasicConnection final : public Connection, public std::enable_shared_from_this<BasicConnection<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  // BasicConnection takes the accepted socket; `id` is its key in
+  // core.connections, or 0 for a rejected connection (not counted, not
+  // drained); `client` is the peer address counted in core.connections_per_client.
+  BasicConnection(ServerCore& core, ConnectionSocket socket, std::uint64_t id, std::optional<net::ip::address> client)
+      : core_(core), stream_(make_stream(core, std::move(socket))), timer_(stream_.get_executor()), id_(id),
+        client_(std::move(client)) {
     if (id_ != 0) core_.open_connections.fetch_add(1);
   }
 
-  ~Connection() {
+  ~BasicConnection() override {
     if (id_ == 0) return;
     {
       std::lock_guard lock(core_.mutex);
       core_.connections.erase(id_);
+      if (client_) {
+        const auto it = core_.connections_per_client.find(*client_);
+        if (it != core_.connections_per_client.end() && --it->second == 0) core_.connections_per_client.erase(it);
+      }
     }
     core_.open_connections.fetch_sub(1);
   }
 
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  BasicConnection(const BasicConnection&) = delete;
+  BasicConnection& operator=(const BasicConnection&) = delete;
 
   // start begins serving requests.
   void start() {
-    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->on_start(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->on_start(); });
   }
 
   // reject answers 503 without reading a request, then closes.
   void reject() {
-    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       if (!self->load_peer()) return self->close();
-      self->request_ = self->blank_request();
-      self->fail_request(ErrorCode::service_unavailable);
+      // A rejected connection is not counted anywhere, so its TLS handshake
+      // gets only the short linger time, not a whole read_timeout.
+      self->handshake(std::min<Milliseconds>(self->core_.options.read_timeout, kMaxLinger), [self] {
+        self->request_ = self->blank_request();
+        self->fail_request(ErrorCode::service_unavailable);
+      });
     });
   }
 
-  // drain closes the connection if it is waiting for a request; a busy one
-  // sees core.draining when it writes its response and closes after it.
-  void drain() {
-    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-      if (self->phase_ == Phase::waiting) self->close();
+  // registered is false for a connection made only to be rejected.
+  bool registered() const { return id_ != 0; }
+
+  void drain() override {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->phase_ == Phase::waiting || self->phase_ == Phase::handshake) self->close();
     });
   }
 
  private:
   // Phase is where the connection is in its request loop.
-  enum class Phase { waiting, reading, handling, writing, closing, closed };
+  enum class Phase { handshake, waiting, reading, handling, writing, closing, closed };
   // Deadline says what the single timer currently guards.
   enum class Deadline { none, idle, read, write, handler, linger };
 
+  static Stream make_stream(ServerCore& core, ConnectionSocket socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *core.tls);
+    } else {
+      (void)core;
+      return socket;
+    }
+  }
+
+  // tcp is the TCP socket under the stream (the stream itself when plain).
+  ConnectionSocket& tcp() { return boost::beast::get_lowest_layer(stream_); }
+
   bool load_peer() {
-    auto ip = peer_ip(socket_);
-    if (!ip) return false;
-    peer_address_ = std::move(*ip);
+    auto address = peer_of(tcp());
+    if (!address) return false;
+    peer_address_ = address->to_string();
     return true;
   }
 
   void on_start() {
     if (!load_peer()) return close();
-    wait_for_request(/*first=*/true);
+    handshake(core_.options.read_timeout, [self = this->shared_from_this()] { self->wait_for_request(/*first=*/true); });
+  }
+
+  // handshake runs the TLS handshake within `limit`, then `then`; a failed
+  // or too slow handshake closes silently (there is no HTTP to answer in).
+  // Plain connections go straight to `then`.
+  template <class Then>
+  void handshake(Milliseconds limit, Then then) {
+    if constexpr (kTls) {
+      phase_ = Phase::handshake;
+      arm(limit, Deadline::idle);
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              [self = this->shared_from_this(), then = std::move(then)](error_code ec) mutable {
+                                if (self->phase_ != Phase::handshake) return;  // closed by the deadline or drain
+                                self->disarm();
+                                if (ec) return self->close();
+                                then();
+                              });
+    } else {
+      (void)limit;
+      then();
+    }
   }
 
   // wait_for_request waits for the first byte of the next request: up to
@@ -189,8 +262,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (buffer_.size() > 0) return begin_request();
     phase_ = Phase::waiting;
     arm(first ? core_.options.read_timeout : core_.options.idle_timeout, Deadline::idle);
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+    if constexpr (kTls) {
+      // Decrypted bytes may already sit inside the TLS engine, where a socket
+      // wait cannot see them: read whatever comes into the buffer instead.
+      stream_.async_read_some(buffer_.prepare(kTlsReadChunk),
+                              [self = this->shared_from_this()](error_code ec, std::size_t bytes) {
+                                if (self->phase_ == Phase::waiting && !ec) self->buffer_.commit(bytes);
+                                self->on_readable(ec);
+                              });
+    } else {
+      stream_.async_wait(tcp::socket::wait_read,
+                         [self = this->shared_from_this()](error_code ec) { self->on_readable(ec); });
+    }
   }
 
   void on_readable(error_code ec) {
@@ -216,8 +299,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         std::min<std::size_t>(core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     // The body limit is the dispatcher's choice, made once the head is known.
     head_parser_->body_limit(boost::none);
-    bhttp::async_read_header(socket_, buffer_, *head_parser_,
-                             [self = shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
+    bhttp::async_read_header(stream_, buffer_, *head_parser_,
+                             [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
   }
 
   void on_head(error_code ec) {
@@ -245,6 +328,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } catch (...) {  // plan() should not throw; if it does, the client gets a 500, not a crash
       return fail_request(ErrorCode::internal_error);
     }
+    // Overload: beyond max_in_flight (this request included) a request bound
+    // for the handler pool is refused before its body is read, so a flood
+    // cannot grow the pool's queue and memory; inline routes (/health,
+    // /metrics) never block and still answer.
+    if (plan_.execution == Execution::pool && core_.in_flight.load() > core_.options.max_in_flight) {
+      return fail_request(ErrorCode::service_unavailable);
+    }
     if (head_parser_->is_done()) return dispatch();
 
     // A declared length over the limit is refused before a byte of body is read.
@@ -264,8 +354,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // send_continue tells a client waiting on "Expect: 100-continue" that its
   // body is welcome (an oversized one was answered 413 above instead).
   void send_continue() {
-    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
-                     [self = shared_from_this()](error_code ec, std::size_t) {
+    net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = this->shared_from_this()](error_code ec, std::size_t) {
                        if (self->phase_ != Phase::reading) return;
                        if (ec || self->deadline_expired_) return self->close();
                        self->read_body();
@@ -273,8 +363,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read_body() {
-    bhttp::async_read(socket_, buffer_, *body_parser_,
-                      [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+    bhttp::async_read(stream_, buffer_, *body_parser_,
+                      [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
   }
 
   void on_body(error_code ec) {
@@ -333,6 +423,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Request request;
     request.peer_address = peer_address_;
     request.context.client_ip = peer_address_;
+    request.context.secure = kTls;  // a trusted proxy's X-Forwarded-Proto may say otherwise later
     request.context.received_at = first_byte_at_;
     return request;
   }
@@ -379,8 +470,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const auto sequence = ++request_sequence_;
     arm(core_.options.handler_timeout, Deadline::handler);
     net::post(
-        core_.pool, [self = shared_from_this(), request = std::make_shared<Request>(std::move(request)),
-                     &dispatcher = core_.dispatcher, strand = socket_.get_executor(), sequence]() mutable {
+        core_.pool, [self = this->shared_from_this(), request = std::make_shared<Request>(std::move(request)),
+                     &dispatcher = core_.dispatcher, strand = stream_.get_executor(), sequence]() mutable {
           Response response = dispatcher.handle(*request);
           net::post(strand, [self = std::move(self), sequence, response = std::move(response)]() mutable {
             self->on_handled(sequence, std::move(response));
@@ -439,8 +530,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     response_.keep_alive(keep);
     arm(core_.options.read_timeout, Deadline::write);
-    bhttp::async_write(socket_, response_,
-                       [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
+    bhttp::async_write(stream_, response_,
+                       [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
   }
 
   void on_written(error_code ec) {
@@ -454,20 +545,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // linger_close half-closes (the client sees the end of the response) and
-  // discards input for a short while before closing (see kMaxLinger).
+  // discards input for a short while before closing (see kMaxLinger). TLS
+  // sends close_notify instead and waits (as long) for the client's.
   void linger_close() {
     phase_ = Phase::closing;
-    error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) return close();
     arm(std::min<Milliseconds>(core_.options.read_timeout, kMaxLinger), Deadline::linger);
-    discard_input();
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](error_code) {
+        if (self->phase_ == Phase::closing) self->close();
+      });
+    } else {
+      error_code ec;
+      stream_.shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return close();
+      discard_input();
+    }
   }
 
   void discard_input() {
     buffer_.clear();
-    socket_.async_read_some(buffer_.prepare(kDiscardChunk),
-                            [self = shared_from_this()](error_code ec, std::size_t) {
+    tcp().async_read_some(buffer_.prepare(kDiscardChunk),
+                            [self = this->shared_from_this()](error_code ec, std::size_t) {
                               if (self->phase_ != Phase::closing) return;
                               if (ec) return self->close();
                               self->discard_input();
@@ -480,7 +578,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     disarm();
     finish_request();
     error_code ignored;
-    socket_.close(ignored);  // pending operations complete with operation_aborted
+    tcp().close(ignored);  // pending operations complete with operation_aborted
   }
 
   // finish_request ends the current request's share of core.in_flight.
@@ -497,7 +595,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     deadline_expired_ = false;
     const auto generation = ++deadline_generation_;
     timer_.expires_after(duration);
-    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    timer_.async_wait([self = this->shared_from_this(), generation](error_code ec) {
       if (!ec) self->on_deadline(generation);
     });
   }
@@ -518,7 +616,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         // Cancel the read; its handler decides between 408 and a silent close.
         deadline_expired_ = true;
         error_code ignored;
-        socket_.cancel(ignored);
+        tcp().cancel(ignored);
         return;
       }
       case Deadline::handler: return on_handler_timeout();
@@ -530,9 +628,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   ServerCore& core_;
-  ConnectionSocket socket_;  // its executor is this connection's strand
+  Stream stream_;  // its executor is this connection's strand
   Timer timer_;
   const std::uint64_t id_;
+  const std::optional<net::ip::address> client_;  // counted in core.connections_per_client
   std::string peer_address_;
 
   boost::beast::flat_buffer buffer_;  // keeps pipelined bytes between requests
@@ -555,19 +654,56 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_response_ = false;  // decided: this is the connection's last response
 };
 
-void start_connection(ServerCore& core, ConnectionSocket socket) {
-  std::shared_ptr<Connection> connection;
+// over_client_cap says whether `client` already has its share of
+// connections; core.mutex must be held. A proxy (options.connection_cap_exempt)
+// carries many clients on its connections and is never capped.
+bool over_client_cap(ServerCore& core, const net::ip::address& client) {
+  const auto it = core.connections_per_client.find(client);
+  if (it == core.connections_per_client.end() || it->second < core.options.max_connections_per_client) {
+    return false;
+  }
+  return !(core.options.connection_cap_exempt && core.options.connection_cap_exempt(client.to_string()));
+}
+
+template <class Stream>
+void serve(ServerCore& core, ConnectionSocket socket) {
+  const auto client = peer_of(socket);
+  std::shared_ptr<BasicConnection<Stream>> connection;
   {
     std::lock_guard lock(core.mutex);
-    const auto id = ++core.next_connection_id;
-    connection = std::make_shared<Connection>(core, std::move(socket), id);
-    core.connections.emplace(id, connection);
+    if (client && over_client_cap(core, *client)) {
+      connection = std::make_shared<BasicConnection<Stream>>(core, std::move(socket), 0, std::nullopt);
+    } else {
+      const auto id = ++core.next_connection_id;
+      if (client) ++core.connections_per_client[*client];
+      connection = std::make_shared<BasicConnection<Stream>>(core, std::move(socket), id, client);
+      core.connections.emplace(id, connection);
+    }
   }
-  connection->start();
+  // Started outside the lock: a connection that fails at once is destroyed
+  // on this thread, and its destructor takes the lock.
+  if (connection->registered()) {
+    connection->start();
+  } else {
+    connection->reject();
+  }
+}
+
+template <class Stream>
+void refuse(ServerCore& core, ConnectionSocket socket) {
+  std::make_shared<BasicConnection<Stream>>(core, std::move(socket), 0, std::nullopt)->reject();
+}
+
+}  // namespace
+
+void start_connection(ServerCore& core, ConnectionSocket socket) {
+  if (core.tls != nullptr) return serve<TlsStream>(core, std::move(socket));
+  serve<ConnectionSocket>(core, std::move(socket));
 }
 
 void reject_connection(ServerCore& core, ConnectionSocket socket) {
-  std::make_shared<Connection>(core, std::move(socket), 0)->reject();
+  if (core.tls != nullptr) return refuse<TlsStream>(core, std::move(socket));
+  refuse<ConnectionSocket>(core, std::move(socket));
 }
 
 void drain_connections(ServerCore& core) {

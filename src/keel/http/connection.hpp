@@ -6,6 +6,7 @@
 // HTTP parsing lives in connection.cpp.
 //
 //   ServerCore core{options, dispatcher, pool};
+//   core.tls = &tls_context;   // optional: serve HTTPS
 //   start_connection(core, std::move(accepted_socket));
 //   ...
 //   core.draining = true;
@@ -25,6 +26,10 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "keel/http/server.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace keel::http::detail {
 
@@ -49,6 +54,9 @@ struct ServerCore {
   const ServerOptions& options;
   const Dispatcher& dispatcher;
   boost::asio::thread_pool& pool;  // runs Execution::pool handlers
+  // tls, when set, makes every connection TLS (TLS_CERT_FILE); set by
+  // Server::listen() before the first connection, read-only afterwards.
+  boost::asio::ssl::context* tls = nullptr;
 
   // draining is set once, by the server, when the shutdown drain begins.
   std::atomic<bool> draining{false};
@@ -63,14 +71,19 @@ struct ServerCore {
   std::mutex mutex;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;
   std::uint64_t next_connection_id = 0;
+  // connections_per_client counts served connections per peer address for
+  // max_connections_per_client; guarded by `mutex`, entries erased at zero.
+  std::unordered_map<boost::asio::ip::address, std::size_t> connections_per_client;
 };
 
-// start_connection serves HTTP/1.1 on an accepted socket whose executor is
-// the connection's own strand.
+// start_connection serves HTTP/1.1 (or HTTPS when core.tls is set) on an
+// accepted socket whose executor is the connection's own strand; beyond
+// max_connections_per_client for its peer address it rejects it instead.
 void start_connection(ServerCore& core, ConnectionSocket socket);
 
 // reject_connection answers an accepted socket with the dispatcher's 503
-// (early_error = service_unavailable) and closes it; used beyond max_connections.
+// (early_error = service_unavailable) and closes it; used beyond
+// max_connections and max_connections_per_client.
 void reject_connection(ServerCore& core, ConnectionSocket socket);
 
 // drain_connections tells every live connection that the drain began: idle

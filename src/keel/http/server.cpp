@@ -23,6 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -46,6 +47,47 @@ constexpr std::chrono::milliseconds kDrainPoll{10};
   const bool ipv6_literal = options.host.find(':') != std::string::npos;
   const std::string host = ipv6_literal ? "[" + options.host + "]" : options.host;
   throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(options.port) + ": " + reason);
+}
+
+// kTls12Ciphers is Mozilla's "intermediate" TLS 1.2 list: ECDHE key exchange
+// (forward secrecy) with AEAD ciphers only. TLS 1.3 suites are all modern.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// select_http11 answers ALPN: Keel speaks HTTP/1.1 only, so a client that
+// offers h2 and http/1.1 learns which one to use.
+int select_http11(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
+                  unsigned int offered_length, void*) {
+  static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_length, kHttp11, sizeof kHttp11, offered, offered_length) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// make_tls_context loads the certificate chain and key; throws with the file
+// and OpenSSL's reason when they cannot be used.
+std::unique_ptr<net::ssl::context> make_tls_context(const ServerOptions& options) {
+  auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_compression |
+                       net::ssl::context::single_dh_use);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(native, kTls12Ciphers);
+  SSL_CTX_set_alpn_select_cb(native, select_http11, nullptr);
+  error_code ec;
+  context->use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) throw std::runtime_error("cannot use TLS_CERT_FILE " + options.tls_cert_file + ": " + ec.message());
+  context->use_private_key_file(options.tls_key_file, net::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("cannot use TLS_KEY_FILE " + options.tls_key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(native) != 1) {
+    throw std::runtime_error("TLS_KEY_FILE does not match the certificate in TLS_CERT_FILE");
+  }
+  return context;
 }
 
 bool is_resource_exhaustion(const error_code& ec) {
@@ -142,6 +184,7 @@ struct Server::Impl {
   void stop() { ioc.stop(); }
 
   const ServerOptions options;
+  std::unique_ptr<net::ssl::context> tls;  // set by listen() when TLS is configured
   net::thread_pool pool;
   detail::ServerCore core;
   // Declared after `core`: destroying the io_context destroys queued
@@ -168,6 +211,10 @@ Server::~Server() = default;
 
 std::uint16_t Server::listen() {
   Impl& impl = *impl_;
+  if (!impl.options.tls_cert_file.empty() && !impl.tls) {
+    impl.tls = make_tls_context(impl.options);
+    impl.core.tls = impl.tls.get();
+  }
   error_code ec;
   tcp::resolver resolver(impl.ioc);
   auto endpoints = resolver.resolve(impl.options.host, std::to_string(impl.options.port),

@@ -5,7 +5,8 @@
 // Dispatcher twice: `plan` with the head only (to pick the body limit and
 // the thread to run on before a byte of body is read), then `handle` with
 // the whole request. Beast stays inside server.cpp/connection.cpp so that
-// including this header is cheap.
+// including this header is cheap. With a certificate it serves HTTPS instead
+// of HTTP (TLS termination for deployments without a proxy).
 //
 //   keel::http::Server server(options, dispatcher);
 //   server.on_drain([&] { app.set_draining(); });
@@ -52,10 +53,19 @@ struct ServerOptions {
   std::size_t max_header_bytes = std::size_t{16} * 1024;  // whole header section → 431 beyond
   std::size_t max_target_bytes = std::size_t{8} * 1024;  // request target → 414 beyond
   std::size_t max_connections = 10000;       // accepted beyond this are answered 503 and closed
+  std::size_t max_connections_per_client = 256;  // from one peer address; beyond → 503 and closed
+  // connection_cap_exempt, when set, names peers that max_connections_per_client
+  // does not apply to (a trusted proxy carries many clients); asked only at the cap.
+  std::function<bool(const std::string& peer_address)> connection_cap_exempt;
+  std::size_t max_in_flight = 512;  // requests in flight; a pool-route request beyond → 503, body unread
   std::chrono::milliseconds read_timeout{10000};     // head + body of one request
   std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait for the next request
   std::chrono::milliseconds handler_timeout{30000};  // pool handlers → 503 handler_timeout beyond
   std::chrono::milliseconds shutdown_grace{10000};   // drain limit after SIGTERM
+  // tls_cert_file and tls_key_file (PEM), when both set, make the server
+  // speak HTTPS only: TLS 1.2+ with forward-secret AEAD ciphers.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server {
@@ -65,8 +75,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // listen binds and starts accepting; throws std::runtime_error with a clear
-  // message when the address cannot be bound. Returns the bound port.
+  // listen loads the TLS certificate (if any), binds and starts accepting;
+  // throws std::runtime_error with a clear message when the certificate or
+  // key cannot be used or the address cannot be bound. Returns the bound port.
   std::uint16_t listen();
   // run serves until SIGTERM/SIGINT (or shutdown()), drains, and returns.
   // Must be called after listen(), from one thread.

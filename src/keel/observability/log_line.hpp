@@ -3,9 +3,9 @@
 // The Logger (logger.hpp) formats every line through format_log_line; tests and tools can
 // call it directly with a fixed clock. Redaction is applied here, so it cannot be skipped.
 //
+//   const LogField fields[] = {{"user_id", 42}, {"email", email}};
 //   std::string line;
-//   format_log_line(line, LogFormat::json, LogLevel::info, now, "user created",
-//                   {{{"user_id", 42}, {"email", email}}});
+//   format_log_line(line, LogFormat::json, LogLevel::info, now, "user created", fields);
 //   // {"ts":"2026-11-27T18:19:12.345Z","level":"info","msg":"user created","user_id":42,...}\n
 #pragma once
 

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
-#include <typeinfo>
 
 namespace keel::observability {
 namespace {
