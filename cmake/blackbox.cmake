@@ -9,3 +9,16 @@ set_tests_properties(blackbox.http PROPERTIES
 add_test(NAME docs.checklist
   COMMAND ${KEEL_PYTHON} ${CMAKE_SOURCE_DIR}/tests/checklist/check_checklist.py
           ${CMAKE_SOURCE_DIR})
+
+# OpenAPI and docs UI (issue 7), with the npm tools scripts/setup installs:
+# the generated document passes Redocly's lint, and a headless Chromium
+# drives /docs and /redoc, keeping screenshots in build/test-artifacts/docs_ui/<build>.
+add_test(NAME openapi.lint COMMAND bash ${CMAKE_SOURCE_DIR}/tests/docs_ui/lint_openapi.sh)
+set_tests_properties(openapi.lint PROPERTIES
+  ENVIRONMENT "KEEL_BINARY=$<TARGET_FILE:keel>;KEEL_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  TIMEOUT 300)
+get_filename_component(keel_build_name ${CMAKE_BINARY_DIR} NAME)
+add_test(NAME openapi.docs_ui COMMAND node --test ${CMAKE_SOURCE_DIR}/tests/docs_ui/docs_ui.test.mjs)
+set_tests_properties(openapi.docs_ui PROPERTIES
+  ENVIRONMENT "KEEL_BINARY=$<TARGET_FILE:keel>;KEEL_ARTIFACTS_DIR=${CMAKE_SOURCE_DIR}/build/test-artifacts/docs_ui/${keel_build_name}"
+  TIMEOUT 300)

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "keel/app/app.hpp"
+#include "keel/app/database_metrics.hpp"
 #include "keel/config/audit.hpp"
 #include "keel/config/load.hpp"
 #include "keel/db/commands.hpp"
@@ -99,9 +100,17 @@ int run_serve(bool migrate_first) {
     }
   }
   try {
-    keel::db::Database database(*settings);
-    const commands::Output output{std::cout, std::cerr, false};
-    if (migrate_first && commands::migrate_up(database, output) != commands::kExitOk) return kExitFailure;
+    keel::app::App app(std::move(*settings));
+    auto database_options = keel::db::DatabaseOptions::from_settings(app.settings());
+    keel::app::observe_queries(app.metrics(), database_options);
+    // Declared after the app, so destroyed first: nothing scrapes /metrics once serve() returned.
+    keel::db::Database database(std::move(database_options));
+    keel::app::register_pool_metrics(app.metrics(), database);
+    if (migrate_first) {
+      if (const int code = commands::migrate_up(database, {std::cerr, std::cerr, false}); code != commands::kExitOk) {
+        return code;
+      }
+    }
     if (const auto schema = keel::db::check_schema(database); !schema.ok()) {
       log.error("refusing to start: database schema does not match this binary",
                 {{"detail", std::string_view(schema.message)}});
@@ -110,7 +119,6 @@ int run_serve(bool migrate_first) {
       return schema.state == keel::db::SchemaState::unreachable ? commands::kExitUnavailable
                                                                 : commands::kExitSchema;
     }
-    keel::app::App app(std::move(*settings));
     app.add_readiness_check("database", [&database] {
       const auto probe = keel::db::readiness(database);
       return keel::app::ReadinessResult{probe.ok, probe.reason};
@@ -138,8 +146,8 @@ int run_openapi(bool list_routes) {
     service::register_routes(app);
     if (list_routes) {
       for (const auto& route : app.router().routes()) {
-        std::cout << keel::http::to_string(route.method) << ' ' << route.path_template << ' ' << route.operation_id
-                  << (route.documented ? "" : " undocumented") << '\n';
+        std::cout << keel::http::to_string(route.method) << ' ' << route.path_template << ' '
+                  << route.operation_id << (route.documented ? "" : " undocumented") << '\n';
       }
       return 0;
     }
@@ -181,7 +189,7 @@ int main(int argc, char** argv) {
   auto* check_config = cli.add_subcommand("check-config", "Audit the configuration against the production rules");
   auto* version = cli.add_subcommand("version", "Print the version and build");
   bool list_routes = false;
-  auto* openapi = cli.add_subcommand("openapi", "Print the OpenAPI 3.1 document (as served at /openapi.json)");
+  auto* openapi = cli.add_subcommand("openapi", "Print the OpenAPI 3.1 document that /openapi.json serves");
   openapi->add_flag("--routes", list_routes, "Print the route table instead: METHOD TEMPLATE OPERATION_ID");
 
   CLI11_PARSE(cli, argc, argv);

@@ -112,15 +112,22 @@ def test_only_tls12_and_newer_with_modern_ciphers(tls_server, certificate):
     weak = ssl.create_default_context(cafile=cert)
     weak.maximum_version = ssl.TLSVersion.TLSv1_2
     weak.set_ciphers("AES128-SHA:AES256-SHA:ECDHE-ECDSA-AES128-SHA")
-    with pytest.raises(ssl.SSLError):
+    with pytest.raises(ssl.SSLError) as refused:
         tls_socket(tls_server.port, cert, weak).close()
+    assert refused.value.reason == "SSLV3_ALERT_HANDSHAKE_FAILURE"  # the server's alert: no shared cipher
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_tls11_is_refused_by_the_server(tls_server, certificate):
+    cert, _ = certificate
     old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     old.load_verify_locations(cert)
     old.minimum_version = ssl.TLSVersion.TLSv1
     old.maximum_version = ssl.TLSVersion.TLSv1_1
-    old.set_ciphers("ALL:@SECLEVEL=0")
-    with pytest.raises(ssl.SSLError):
+    old.set_ciphers("ALL:@SECLEVEL=0")  # so that the client is willing to try
+    with pytest.raises(ssl.SSLError) as refused:
         tls_socket(tls_server.port, cert, old).close()
+    assert refused.value.reason == "TLSV1_ALERT_PROTOCOL_VERSION"  # the server's alert
 
 
 def test_pipelined_requests_over_tls(tls_server, certificate):
@@ -164,6 +171,6 @@ def test_bad_certificate_stops_startup_with_a_clear_message(tmp_path):
     srv = KeelServer({"TLS_CERT_FILE": str(cert), "TLS_KEY_FILE": str(cert)})
     from keel_harness import SERVERS, run_cli
     SERVERS.append(srv)
-    result = run_cli(["serve"], srv.env, cwd=srv.tmp, timeout=20)
+    result = run_cli(["serve", "--migrate"], srv.env, cwd=srv.tmp, timeout=20)
     assert result.returncode == 1, (result.returncode, result.stderr)
     assert "TLS_CERT_FILE" in result.stderr, result.stderr

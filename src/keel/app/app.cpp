@@ -89,7 +89,9 @@ App::App(config::Settings settings)
   add_operations_routes();
   if (settings_.docs_enabled) {
     // The docs UI comes from npm (package-lock.json); without it /docs and /redoc answer 503.
-    auto assets = openapi::find_assets_dir(std::getenv("KEEL_DOCS_ASSETS"), openapi::executable_path());
+    // KEEL_DOCS_ASSETS is an install path, not a setting; read once, before any thread starts.
+    const char* assets_override = std::getenv("KEEL_DOCS_ASSETS");  // NOLINT(concurrency-mt-unsafe)
+    auto assets = openapi::find_assets_dir(assets_override, openapi::executable_path());
     if (!assets) {
       observability::logger().warning("docs UI assets not found: /docs and /redoc answer 503",
                                       {{"hint", "run `npm ci` in the source tree, or set KEEL_DOCS_ASSETS"}});
@@ -210,7 +212,7 @@ http::Response App::dispatch(http::Request& request) const {
 void App::add_operations_routes() {
   namespace doc = openapi;
   static constexpr http::Tag kOperations{
-      "operations", "Liveness, readiness, metrics and this API description: outside /api/v1, for probes and tools."};
+      "operations", "Liveness, readiness, metrics and this API description: outside /api/v1, for tools."};
   static constexpr std::string_view kReadinessSchema = R"({"type":"object","required":["status","checks"],
     "properties":{"status":{"enum":["ok","unavailable"]},
     "checks":{"type":"object","additionalProperties":{"type":"string"},
@@ -233,7 +235,7 @@ void App::add_operations_routes() {
       .responds(doc::response(200, "Ready: every check answered ok.",
                               doc::json_schema_body(std::string(kReadinessSchema))
                                   .with_example(R"({"status":"ok","checks":{"database":"ok"}})")))
-      .responds(doc::response(503, "Not ready (a dependency fails, or the server drains); retry after Retry-After.",
+      .responds(doc::response(503, "Not ready: a dependency fails, or the server drains.",
                               doc::json_schema_body(std::string(kReadinessSchema))
                                   .with_example(R"({"status":"unavailable","checks":{"server":"draining"}})"))
                     .with_header(doc::response_header("Retry-After", "Seconds to wait before asking again.")))
@@ -246,7 +248,7 @@ void App::add_operations_routes() {
                         .summarized("Prometheus metrics (text exposition format 0.0.4).")
                         .produces_only({"text/plain"})
                         .responds(doc::response(200, "The metrics.",
-                                                doc::text("text/plain", "Prometheus text exposition format 0.0.4.")))
+                                                doc::text("text/plain", "Prometheus text format 0.0.4.")))
                         .exempt_from_rate_limit()
                         .runs_inline();
     if (settings_.metrics_token) metrics.secured_by("MetricsToken");

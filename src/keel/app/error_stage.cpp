@@ -28,7 +28,13 @@ class ErrorStage final : public http::Middleware {
  private:
   // A database that is down or overloaded is the client's cue to retry, not a
   // bug: 503 with Retry-After. Anything else from the database is a bug: 500.
+  // A unique-constraint violation the service did not translate itself is a
+  // conflict with existing data (409), never a server bug.
   static http::Response database_error(const http::Request& request, const db::DatabaseError& error) {
+    if (error.kind() == db::ErrorKind::constraint_unique) {
+      return problem_response(errors::ApiError(errors::ErrorCode::conflict, "The resource already exists."),
+                              request);
+    }
     if (!db::is_transient(error.kind())) return internal_error(request, error.what());
     observability::logger().warning("database unavailable",
                                     {{"request_id", request.context.request_id},

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <deque>
 #include <string>
@@ -77,17 +78,42 @@ void sqlite_backup(SqliteDriver& source, const std::filesystem::path& path, cons
                         "cannot create " + partial.string() + ": " + sqlite3_errmsg(dest.db));
   }
   copy(dest.db, source.handle(), progress, "backup");
+  // The copy carries the live file's WAL flag; a rollback-journal file is
+  // self-contained (no -wal/-shm beside it when it is read later).
+  if (sqlite3_exec(dest.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    throw DatabaseError(ErrorKind::other,
+                        "cannot finish " + partial.string() + ": " + sqlite3_errmsg(dest.db));
+  }
   sqlite3_close_v2(dest.db);
   dest.db = nullptr;
   std::filesystem::rename(partial, path);
 }
 
+// immutable_uri names `path` as a read-only file nobody changes meanwhile:
+// SQLite then takes no locks and creates no -shm/-wal files beside it.
+std::string immutable_uri(const std::filesystem::path& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '/' || c == '.' || c == '_' || c == '-') {
+      uri.push_back(c);
+    } else {
+      uri.push_back('%');
+      uri.push_back(kHex[byte >> 4]);
+      uri.push_back(kHex[byte & 0xf]);
+    }
+  }
+  return uri + "?immutable=1";
+}
+
 void sqlite_restore(SqliteDriver& dest, const std::filesystem::path& path, const ProgressFn& progress) {
   SqliteHandle source;
-  const std::string uri = path.string();
+  const std::string uri = immutable_uri(path);
   if (!std::filesystem::is_regular_file(path) ||
-      sqlite3_open_v2(uri.c_str(), &source.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    throw DatabaseError(ErrorKind::other, "cannot open backup " + uri);
+      sqlite3_open_v2(uri.c_str(), &source.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) !=
+          SQLITE_OK) {
+    throw DatabaseError(ErrorKind::other, "cannot open backup " + path.string());
   }
   // Refuse a damaged or foreign file before touching the live database.
   sqlite3_stmt* check = nullptr;
@@ -97,7 +123,8 @@ void sqlite_restore(SqliteDriver& dest, const std::filesystem::path& path, const
     verdict = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
   }
   sqlite3_finalize(check);
-  if (verdict != "ok") throw DatabaseError(ErrorKind::other, uri + " is not an intact SQLite database");
+  if (verdict != "ok")
+    throw DatabaseError(ErrorKind::other, path.string() + " is not an intact SQLite database");
   copy(dest.handle(), source.db, progress, "restore");
 }
 

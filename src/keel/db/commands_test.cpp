@@ -115,6 +115,7 @@ TEST_P(CommandsTest, BackupDestroyRestoreGivesBackEveryRow) {
   EXPECT_TRUE(backup.out.str().starts_with("{\"command\":\"backup\",\"ok\":true,\"path\":"))
       << backup.out.str();
   EXPECT_FALSE(std::filesystem::exists(file.string() + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(file.string() + "-wal"));
 
   // Destroy: SQLite loses its file, PostgreSQL every table.
   if (GetParam() == Dialect::sqlite) {
@@ -141,6 +142,9 @@ TEST_P(CommandsTest, BackupDestroyRestoreGivesBackEveryRow) {
   t.reopen();
   EXPECT_EQ(testing::snapshot(t.db()), before);
   EXPECT_TRUE(migrations::at_head(t.db()));
+  // Restoring only read the backup: nothing appeared beside it.
+  EXPECT_FALSE(std::filesystem::exists(file.string() + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(file.string() + "-shm"));
   std::filesystem::remove(file);
 }
 

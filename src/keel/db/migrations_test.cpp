@@ -28,16 +28,16 @@ bool has_table(Database& db, std::string_view table) {
 // A toy history: three versions, each adding a table.
 std::vector<Migration> toy_migrations(std::string_view sleep_sql = "") {
   std::vector<MigrationFile> files;
-  const std::string kSql[][2] = {
+  const std::string sql_pairs[][2] = {
       {"CREATE TABLE alpha (id INTEGER PRIMARY KEY, name TEXT NOT NULL);", "DROP TABLE alpha;"},
       {"CREATE TABLE beta (id INTEGER PRIMARY KEY, alpha_id INTEGER NOT NULL REFERENCES alpha(id) ON DELETE "
        "CASCADE);\nCREATE INDEX beta_alpha_id ON beta (alpha_id);",
        "DROP TABLE beta;"},
       {"CREATE TABLE gamma (id INTEGER PRIMARY KEY);", "DROP TABLE gamma;"}};
-  const std::string first_up = std::string(sleep_sql) + kSql[0][0];
-  files = {{"0001_alpha.up.sql", first_up},   {"0001_alpha.down.sql", kSql[0][1]},
-           {"0002_beta.up.sql", kSql[1][0]},  {"0002_beta.down.sql", kSql[1][1]},
-           {"0003_gamma.up.sql", kSql[2][0]}, {"0003_gamma.down.sql", kSql[2][1]}};
+  const std::string first_up = std::string(sleep_sql) + sql_pairs[0][0];
+  files = {{"0001_alpha.up.sql", first_up},        {"0001_alpha.down.sql", sql_pairs[0][1]},
+           {"0002_beta.up.sql", sql_pairs[1][0]},  {"0002_beta.down.sql", sql_pairs[1][1]},
+           {"0003_gamma.up.sql", sql_pairs[2][0]}, {"0003_gamma.down.sql", sql_pairs[2][1]}};
   MigrationSet set = parse_migrations(files);
   EXPECT_TRUE(set.problems.empty());
   return set.migrations;

@@ -15,11 +15,13 @@
 #include <ostream>
 #include <string>
 
+#include "keel/db/error.hpp"
 #include "keel/db/statement.hpp"
 #include "keel/db/testing.hpp"
 
 namespace keel::db {
-// PrintTo makes GoogleTest name the dialect in failure messages.
+// PrintTo makes GoogleTest name the dialect in failure messages (GoogleTest picks the name).
+// NOLINTNEXTLINE(readability-identifier-naming)
 inline void PrintTo(Dialect dialect, std::ostream* os) { *os << to_string(dialect); }
 }  // namespace keel::db
 
@@ -35,6 +37,19 @@ class DialectTest : public ::testing::TestWithParam<Dialect> {
     }
   }
 };
+
+// database_error runs `work` and returns the DatabaseError it threw (a test
+// failure, and a placeholder error, when it threw none).
+template <class Work>
+DatabaseError database_error(Work&& work) {
+  try {
+    work();
+  } catch (const DatabaseError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a keel::db::DatabaseError";
+  return DatabaseError(ErrorKind::other, "no error was thrown");
+}
 
 // dialect_name names instances ".../sqlite" and ".../postgresql".
 inline std::string dialect_name(const ::testing::TestParamInfo<Dialect>& info) {

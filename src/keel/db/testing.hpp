@@ -36,7 +36,8 @@ class TestDatabase {
  public:
   // postgres_url returns KEEL_TEST_POSTGRES_URL (a server tests may create databases on), if set.
   static std::optional<std::string> postgres_url() {
-    const char* url = std::getenv("KEEL_TEST_POSTGRES_URL");
+    const char* url =
+        std::getenv("KEEL_TEST_POSTGRES_URL");  // NOLINT(concurrency-mt-unsafe): nothing sets it
     if (url == nullptr || *url == '\0') return std::nullopt;
     return std::string(url);
   }

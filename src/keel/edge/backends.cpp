@@ -30,7 +30,8 @@ std::shared_ptr<RateLimiter> make_rate_limiter(std::shared_ptr<RedisClient> redi
                    "Rate-limit decisions made by the local fallback because Redis could not be used.")
           .labels();
   if (!redis) return std::make_shared<MemoryRateLimiter>();
-  return std::make_shared<RedisRateLimiter>(std::move(redis), std::make_unique<MemoryRateLimiter>(), backend_errors);
+  return std::make_shared<RedisRateLimiter>(std::move(redis), std::make_unique<MemoryRateLimiter>(),
+                                            backend_errors);
 }
 
 RateLimitPolicies rate_limit_policies(const config::Settings& settings) {

@@ -92,8 +92,7 @@ bool accepts_gzip(std::optional<std::string_view> accept_encoding) {
     rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
     const auto semicolon = item.find(';');
     const std::string_view coding = trim(item.substr(0, semicolon));
-    const bool acceptable =
-        semicolon == std::string_view::npos || !q_is_zero(item.substr(semicolon + 1));
+    const bool acceptable = semicolon == std::string_view::npos || !q_is_zero(item.substr(semicolon + 1));
     if (http::iequals(coding, "gzip") || http::iequals(coding, "x-gzip")) {
       gzip_listed = gzip_listed.value_or(false) || acceptable;
     } else if (coding == "*") {
@@ -112,10 +111,11 @@ bool is_compressible(std::string_view content_type) {
   const std::string_view minor = type.substr(slash + 1);
   if (http::iequals(major, "text")) return true;
   if (minor.size() >= 5 && http::iequals(minor.substr(minor.size() - 5), "+json")) return true;
-  if (minor.size() >= 4 && http::iequals(minor.substr(minor.size() - 4), "+xml")) return true;  // incl. svg+xml
+  if (minor.size() >= 4 && http::iequals(minor.substr(minor.size() - 4), "+xml"))
+    return true;  // incl. svg+xml
   if (!http::iequals(major, "application")) return false;
-  return http::iequals(minor, "json") || http::iequals(minor, "javascript") ||
-         http::iequals(minor, "xml") || http::iequals(minor, "ecmascript");
+  return http::iequals(minor, "json") || http::iequals(minor, "javascript") || http::iequals(minor, "xml") ||
+         http::iequals(minor, "ecmascript");
 }
 
 std::optional<std::string> gzip(std::string_view data, int level) {

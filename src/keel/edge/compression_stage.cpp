@@ -30,7 +30,8 @@ class CompressionStage final : public http::Middleware {
     }
     auto& headers = response.headers;
     const auto content_type = headers.get("Content-Type");
-    if (!content_type || !is_compressible(*content_type) || headers.contains("Content-Encoding")) return response;
+    if (!content_type || !is_compressible(*content_type) || headers.contains("Content-Encoding"))
+      return response;
     // From here the answer depends on Accept-Encoding, compressed or not.
     headers.add("Vary", "Accept-Encoding");
     if (has_no_transform(headers) || !accepts_gzip(request.headers.get("Accept-Encoding"))) return response;

@@ -39,17 +39,17 @@ class DecompressionStage final : public http::Middleware {
   void inflate(http::Request& request) const {
     if (request.body.empty()) return;
     const auto* route = request.context.route;
-    const std::size_t limit = route != nullptr && route->body_limit != 0 ? route->body_limit : default_body_limit_;
+    const std::size_t limit =
+        route != nullptr && route->body_limit != 0 ? route->body_limit : default_body_limit_;
     auto inflated = gunzip(request.body, limit);
     switch (inflated.status) {
-      case GunzipStatus::ok:
-        request.body = std::move(inflated.data);
-        return;
+      case GunzipStatus::ok: request.body = std::move(inflated.data); return;
       case GunzipStatus::too_large:
         throw errors::ApiError(errors::ErrorCode::payload_too_large,
                                "The decompressed body is larger than " + std::to_string(limit) + " bytes.");
       case GunzipStatus::corrupt:
-        throw errors::ApiError(errors::ErrorCode::bad_request, "The gzip-encoded body is corrupt or truncated.");
+        throw errors::ApiError(errors::ErrorCode::bad_request,
+                               "The gzip-encoded body is corrupt or truncated.");
     }
   }
 

@@ -17,7 +17,8 @@ class ForwardedStage final : public http::Middleware {
       auto& context = request.context;
       const auto forwarded_for = request.headers.get_all("X-Forwarded-For");
       if (auto client = forwarded_client(forwarded_for, proxies_)) context.client_ip = std::move(*client);
-      if (auto secure = forwarded_secure(request.headers.get_all("X-Forwarded-Proto"))) context.secure = *secure;
+      if (auto secure = forwarded_secure(request.headers.get_all("X-Forwarded-Proto")))
+        context.secure = *secure;
     }
     return next(request);
   }

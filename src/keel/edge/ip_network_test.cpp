@@ -14,7 +14,8 @@ TEST(IpNetwork, ParsesBothFamiliesAndTreatsMappedIpv4AsIpv4) {
   EXPECT_EQ(parse_ip("::ffff:10.1.2.3"), parse_ip("10.1.2.3"));
   EXPECT_EQ(to_string(*parse_ip("::ffff:10.1.2.3")), "10.1.2.3");
   EXPECT_EQ(to_string(*parse_ip("2001:DB8:0:0::1")), "2001:db8::1");
-  for (const char* bad : {"", "10.1.2", "10.1.2.3:80", "[::1]", "example.com", "unknown", "1.2.3.4 ", "::1%eth0"}) {
+  for (const char* bad :
+       {"", "10.1.2", "10.1.2.3:80", "[::1]", "example.com", "unknown", "1.2.3.4 ", "::1%eth0"}) {
     EXPECT_FALSE(parse_ip(bad)) << bad;
   }
 }
@@ -37,7 +38,8 @@ TEST(IpNetwork, MatchesAddressesAndCidrBlocks) {
 }
 
 TEST(IpNetwork, RejectsMalformedEntries) {
-  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "fd00::/129", "host.example", "10.0.0.0/8/1"}) {
+  for (const char* bad :
+       {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "fd00::/129", "host.example", "10.0.0.0/8/1"}) {
     EXPECT_FALSE(IpNetworks::parse({bad})) << bad;
   }
   EXPECT_TRUE(IpNetworks::parse({})->empty());

@@ -2,10 +2,6 @@
 
 namespace keel::edge {
 
-bool is_operations_path(std::string_view path) {
-  return path == "/health" || path == "/readiness" || path == "/metrics";
-}
-
 bool is_auth_path(std::string_view path) {
   return path.starts_with("/api/v1/auth/") || path.starts_with("/api/v1/login/");
 }

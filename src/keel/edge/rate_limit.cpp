@@ -25,7 +25,8 @@ RateDecision decide(bool allowed, double tokens_left, const RatePolicy& policy) 
   decision.allowed = allowed;
   decision.remaining = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(tokens_left)));
   decision.reset_seconds = ceil_seconds((static_cast<double>(policy.limit) - tokens_left) / rate);
-  decision.retry_after_seconds = allowed ? 0 : std::max<std::int64_t>(1, ceil_seconds((1.0 - tokens_left) / rate));
+  decision.retry_after_seconds =
+      allowed ? 0 : std::max<std::int64_t>(1, ceil_seconds((1.0 - tokens_left) / rate));
   return decision;
 }
 
@@ -70,7 +71,9 @@ struct MemoryRateLimiter::Shard {
 };
 
 MemoryRateLimiter::MemoryRateLimiter(std::size_t max_buckets, Clock clock)
-    : clock_(std::move(clock)), epoch_(clock_()), max_per_shard_(std::max<std::size_t>(1, max_buckets / kShards)) {
+    : clock_(std::move(clock)),
+      epoch_(clock_()),
+      max_per_shard_(std::max<std::size_t>(1, max_buckets / kShards)) {
   for (auto& shard : shards_) shard = std::make_unique<Shard>();
 }
 
@@ -91,7 +94,8 @@ RateDecision MemoryRateLimiter::check(std::string_view key, const RatePolicy& po
   }
   auto& entry = it->second;
   const RateDecision decision = take_token(entry.bucket, policy, now);
-  entry.full_at = now + (static_cast<double>(policy.limit) - entry.bucket.tokens) / policy.refill_per_second();
+  entry.full_at =
+      now + (static_cast<double>(policy.limit) - entry.bucket.tokens) / policy.refill_per_second();
   return decision;
 }
 

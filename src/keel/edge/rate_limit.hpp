@@ -19,10 +19,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace keel::edge {
 
@@ -33,7 +31,9 @@ struct RatePolicy {
   std::chrono::seconds window{60};
 
   // refill_per_second is the bucket's refill rate.
-  double refill_per_second() const { return static_cast<double>(limit) / static_cast<double>(window.count()); }
+  double refill_per_second() const {
+    return static_cast<double>(limit) / static_cast<double>(window.count());
+  }
 };
 
 // RateDecision is the answer for one request.

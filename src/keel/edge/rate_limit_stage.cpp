@@ -3,6 +3,7 @@
 #include "keel/edge/ip_network.hpp"
 #include "keel/edge/stages.hpp"
 #include "keel/errors/api_error.hpp"
+#include "keel/http/route.hpp"
 #include "keel/observability/metrics.hpp"
 
 namespace keel::edge {
@@ -55,7 +56,9 @@ class RateLimitStage final : public http::Middleware {
 
   http::Response handle(http::Request& request, const http::Next& next) const override {
     const auto& context = request.context;
-    if (context.early_error || is_operations_path(request.path)) return next(request);
+    // Probes and scrapes (routes marked exempt_from_rate_limit) must never be refused.
+    if (context.early_error || (context.route != nullptr && !context.route->rate_limited))
+      return next(request);
     const Limited& limited = is_auth_path(request.path) ? auth_ : general_;
     const std::string key =
         context.user_id.empty() ? "ip:" + client_address_key(context.client_ip) : "user:" + context.user_id;
@@ -63,9 +66,9 @@ class RateLimitStage final : public http::Middleware {
 
     if (!decision.allowed) {
       limited.rejections.inc();
-      throw errors::ApiError(errors::ErrorCode::rate_limited,
-                             "Too many requests; retry after " + std::to_string(decision.retry_after_seconds) +
-                                 " seconds.")
+      throw errors::ApiError(
+          errors::ErrorCode::rate_limited,
+          "Too many requests; retry after " + std::to_string(decision.retry_after_seconds) + " seconds.")
           .with_header("Retry-After", std::to_string(decision.retry_after_seconds))
           .with_header("RateLimit-Policy", limited.policy_header)
           .with_header("RateLimit", limited.state_header(decision));
@@ -77,13 +80,15 @@ class RateLimitStage final : public http::Middleware {
       return response;
     } catch (errors::ApiError& error) {
       // Error answers count against the budget too, so they show it as well.
-      error.with_header("RateLimit-Policy", limited.policy_header).with_header("RateLimit", limited.state_header(decision));
+      error.with_header("RateLimit-Policy", limited.policy_header)
+          .with_header("RateLimit", limited.state_header(decision));
       throw;
     }
   }
 
  private:
-  static observability::Counter& rejections(observability::MetricsRegistry& metrics, std::string_view policy) {
+  static observability::Counter& rejections(observability::MetricsRegistry& metrics,
+                                            std::string_view policy) {
     return metrics
         .counter("rate_limit_rejections_total", "Requests refused with 429 by the rate limiter.", {"policy"})
         .labels({policy});

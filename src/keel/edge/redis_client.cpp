@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <csignal>
 #include <mutex>
 
 #include "keel/http/request.hpp"
@@ -54,8 +55,7 @@ RedisReply decode(const redisReply& raw) {
       reply.elements.reserve(raw.elements);
       for (std::size_t i = 0; i < raw.elements; ++i) reply.elements.push_back(decode(*raw.element[i]));
       break;
-    default:
-      reply.type = RedisReply::Type::nil;
+    default: reply.type = RedisReply::Type::nil;
   }
   return reply;
 }
@@ -85,7 +85,8 @@ timeval to_timeval(std::chrono::milliseconds duration) {
 std::optional<int> parse_number(std::string_view text, int min, int max) {
   int value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+    return std::nullopt;
   return value;
 }
 
@@ -156,8 +157,8 @@ struct RedisClient::Impl {
 
   // connect opens and prepares (AUTH, SELECT) a new connection.
   Connection connect(std::string& error) const {
-    Connection connection(
-        redisConnectWithTimeout(options.endpoint.host.c_str(), options.endpoint.port, to_timeval(options.timeout)));
+    Connection connection(redisConnectWithTimeout(options.endpoint.host.c_str(), options.endpoint.port,
+                                                  to_timeval(options.timeout)));
     if (!connection) {
       error = "redis: cannot allocate a connection";
       return nullptr;
@@ -183,8 +184,8 @@ struct RedisClient::Impl {
   }
 
   // prepared runs a set-up command; the error names the command, never its arguments.
-  static bool prepared(redisContext& connection, std::span<const std::string_view> command, std::string_view name,
-                       std::string& error) {
+  static bool prepared(redisContext& connection, std::span<const std::string_view> command,
+                       std::string_view name, std::string& error) {
     const ReplyPtr reply = send(connection, command);
     if (!reply) {
       error = "redis: " + std::string(name) + ": " + connection.errstr;
@@ -216,11 +217,13 @@ struct RedisClient::Impl {
   // failed starts the back-off and logs (rate-limited) why Redis is unusable.
   void failed(const std::string& error) {
     const std::int64_t now = now_ns();
-    retry_at.store(now + std::chrono::duration_cast<std::chrono::nanoseconds>(options.failure_backoff).count(),
-                   std::memory_order_relaxed);
+    retry_at.store(
+        now + std::chrono::duration_cast<std::chrono::nanoseconds>(options.failure_backoff).count(),
+        std::memory_order_relaxed);
     std::int64_t due = next_log_at.load(std::memory_order_relaxed);
-    if (now < due || !next_log_at.compare_exchange_strong(
-                         due, now + std::chrono::duration_cast<std::chrono::nanoseconds>(kLogInterval).count())) {
+    if (now < due ||
+        !next_log_at.compare_exchange_strong(
+            due, now + std::chrono::duration_cast<std::chrono::nanoseconds>(kLogInterval).count())) {
       suppressed.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -239,7 +242,12 @@ struct RedisClient::Impl {
   std::atomic<std::uint64_t> suppressed{0};  // failures not logged since the last warning
 };
 
-RedisClient::RedisClient(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+RedisClient::RedisClient(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  // hiredis writes with write(2): on a connection Redis has closed that
+  // raises SIGPIPE, whose default action would kill the server. Failed
+  // writes must be errors (EPIPE) instead, so the signal is ignored.
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 RedisClient::~RedisClient() = default;
 
@@ -276,7 +284,8 @@ RedisResult RedisClient::eval(const RedisScript& script, std::span<const std::st
   command.insert(command.end(), keys.begin(), keys.end());
   command.insert(command.end(), arguments.begin(), arguments.end());
   RedisResult result = this->command(command);
-  if (result.reply && result.reply->type == RedisReply::Type::error && result.reply->text.starts_with("NOSCRIPT")) {
+  if (result.reply && result.reply->type == RedisReply::Type::error &&
+      result.reply->text.starts_with("NOSCRIPT")) {
     command[0] = "EVAL";
     command[1] = script.source;  // Redis caches it: later EVALSHA calls find it
     result = this->command(command);

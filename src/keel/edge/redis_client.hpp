@@ -13,6 +13,8 @@
 //   if (r.reply && r.reply->type == RedisReply::Type::integer) use(r.reply->integer);
 //
 // hiredis 0.14 (Debian 12) has no TLS, so only redis:// URLs are supported.
+// Creating a client makes the process ignore SIGPIPE (hiredis writes with
+// write(2); a closed connection must be an error, not a fatal signal).
 #pragma once
 
 #include <chrono>
@@ -67,8 +69,8 @@ class RedisClient {
  public:
   struct Options {
     RedisEndpoint endpoint;
-    std::chrono::milliseconds timeout{200};             // connect and per-command
-    std::chrono::milliseconds failure_backoff{1000};    // no attempts this long after a failure
+    std::chrono::milliseconds timeout{200};           // connect and per-command
+    std::chrono::milliseconds failure_backoff{1000};  // no attempts this long after a failure
     std::size_t max_idle_connections = 16;
   };
 

@@ -34,9 +34,9 @@ TEST(RedisUrl, ReadsHostPortDatabaseAndCredentials) {
 }
 
 TEST(RedisUrl, RefusesWhatItCannotUse) {
-  for (const char* bad : {"rediss://localhost:6380", "http://localhost", "redis://", "redis://:pw@", "redis://h:0",
-                          "redis://h:70000", "redis://h:port", "redis://h/db", "redis://[::1", "redis://[::1]x",
-                          "redis://u:%zz@h"}) {
+  for (const char* bad : {"rediss://localhost:6380", "http://localhost", "redis://", "redis://:pw@",
+                          "redis://h:0", "redis://h:70000", "redis://h:port", "redis://h/db", "redis://[::1",
+                          "redis://[::1]x", "redis://u:%zz@h"}) {
     EXPECT_FALSE(parse_redis_url(bad)) << bad;
   }
 }

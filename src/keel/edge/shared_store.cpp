@@ -58,7 +58,8 @@ struct MemorySharedStore::Shard {
     by_expiry.reserve(entries.size());
     for (const auto& [key, entry] : entries) by_expiry.emplace_back(entry.expires_at, &key);
     const std::size_t evict = std::max<std::size_t>(1, by_expiry.size() / 8);
-    std::nth_element(by_expiry.begin(), by_expiry.begin() + static_cast<std::ptrdiff_t>(evict - 1), by_expiry.end());
+    std::nth_element(by_expiry.begin(), by_expiry.begin() + static_cast<std::ptrdiff_t>(evict - 1),
+                     by_expiry.end());
     std::vector<std::string> victims;
     victims.reserve(evict);
     for (std::size_t i = 0; i < evict; ++i) victims.push_back(*by_expiry[i].second);
@@ -109,7 +110,8 @@ std::optional<bool> MemorySharedStore::exists(std::string_view key) {
   return shard.find(key, now) != nullptr;
 }
 
-std::optional<std::int64_t> MemorySharedStore::increment(std::string_view key, std::chrono::milliseconds ttl) {
+std::optional<std::int64_t> MemorySharedStore::increment(std::string_view key,
+                                                         std::chrono::milliseconds ttl) {
   const TimePoint now = impl_->clock();
   Shard& shard = impl_->shard_of(key);
   const std::lock_guard lock(shard.mutex);
@@ -120,7 +122,8 @@ std::optional<std::int64_t> MemorySharedStore::increment(std::string_view key, s
   }
   // Counters are stored as decimal text, as Redis does, so put() and increment() mix the same way.
   std::int64_t count = 0;
-  const auto [end, ec] = std::from_chars(entry->value.data(), entry->value.data() + entry->value.size(), count);
+  const auto [end, ec] =
+      std::from_chars(entry->value.data(), entry->value.data() + entry->value.size(), count);
   if (ec != std::errc() || end != entry->value.data() + entry->value.size()) return std::nullopt;
   entry->value = std::to_string(++count);
   return count;
@@ -186,8 +189,8 @@ std::optional<std::chrono::milliseconds> RedisSharedStore::time_to_live(std::str
   const RedisResult result = redis_->command({"PTTL", full_key});
   if (!result.reply || result.reply->type != RedisReply::Type::integer) return std::nullopt;
   const std::int64_t ttl = result.reply->integer;
-  if (ttl == -2) return std::chrono::milliseconds(0);                // absent
-  if (ttl < 0) return std::chrono::milliseconds::max();              // no expiry (not set by this API)
+  if (ttl == -2) return std::chrono::milliseconds(0);    // absent
+  if (ttl < 0) return std::chrono::milliseconds::max();  // no expiry (not set by this API)
   return std::chrono::milliseconds(ttl);
 }
 

@@ -1,4 +1,5 @@
-// keel/edge/shared_store.hpp — a tiny key-value store with expiry, shared by replicas when Redis is configured.
+// keel/edge/shared_store.hpp — a tiny key-value store with expiry, shared by replicas when Redis is
+// configured.
 //
 // For state that must hold across every Keel process of a deployment: the
 // access-token denylist (a revoked token's jti until it would expire anyway)

@@ -26,7 +26,8 @@ struct FakeClock {
 
 // exercise_store runs the contract every SharedStore must keep; `wait`
 // lets time pass (fake clock in memory, a real sleep against Redis).
-void exercise_store(SharedStore& store, const std::string& prefix, const std::function<void(std::chrono::milliseconds)>& wait) {
+void exercise_store(SharedStore& store, const std::string& prefix,
+                    const std::function<void(std::chrono::milliseconds)>& wait) {
   const std::string key = prefix + "denied:jti-1";
   EXPECT_EQ(store.exists(key), false);
   EXPECT_TRUE(store.put(key, "1", 300ms));
@@ -40,7 +41,7 @@ void exercise_store(SharedStore& store, const std::string& prefix, const std::fu
   EXPECT_EQ(store.increment(counter, 300ms), 1);
   EXPECT_EQ(store.increment(counter, 10s), 2);  // the first TTL stays
   EXPECT_EQ(store.increment(counter, 10s), 3);
-  EXPECT_EQ(store.increment(key, 10s), 2);      // "1" is a counter too, as in Redis
+  EXPECT_EQ(store.increment(key, 10s), 2);  // "1" is a counter too, as in Redis
   EXPECT_TRUE(store.put(prefix + "text", "not a number", 10s));
   EXPECT_EQ(store.increment(prefix + "text", 10s), std::nullopt);
 
@@ -66,7 +67,8 @@ TEST(MemorySharedStore, StaysBoundedAndEvictsTheSoonestExpiringFirst) {
   for (int i = 0; i < 5000; ++i) store.put("short-" + std::to_string(i), "1", 1s);
   EXPECT_EQ(store.exists("long-lived"), true);
   std::size_t present = 0;
-  for (int i = 0; i < 5000; ++i) present += store.exists("short-" + std::to_string(i)).value_or(false) ? 1 : 0;
+  for (int i = 0; i < 5000; ++i)
+    present += store.exists("short-" + std::to_string(i)).value_or(false) ? 1 : 0;
   EXPECT_LE(present, 16U * 8U);
 }
 

@@ -28,11 +28,6 @@ class MetricsRegistry;
 
 namespace keel::edge {
 
-// is_operations_path is true for /health, /readiness and /metrics: probes
-// and scrapers reach them directly, so rate limits and the in-flight cap
-// skip them, and /health and /readiness also skip the Host and HTTPS checks.
-bool is_operations_path(std::string_view path);
-
 // is_auth_path is true for the credential endpoints (/api/v1/auth/*, and the
 // /api/v1/login/* alias) that get the stricter RATE_LIMIT_AUTH_PER_MINUTE budget.
 bool is_auth_path(std::string_view path);
@@ -76,7 +71,9 @@ struct RateLimitPolicies {
 // (context.user_id when an earlier stage authenticated the caller, else the
 // client address; IPv6 by /64). Refusal: 429 rate_limited with Retry-After.
 // Responses on limited routes carry RateLimit-Policy and RateLimit
-// (draft-ietf-httpapi-ratelimit-headers). Operations paths are exempt.
+// (draft-ietf-httpapi-ratelimit-headers). Routes marked
+// Route::exempt_from_rate_limit() (/health, /readiness, /metrics) are not limited;
+// unmatched paths (404, 405) are.
 // Registers rate_limit_rejections_total{policy}.
 std::unique_ptr<http::Middleware> make_rate_limit_stage(std::shared_ptr<RateLimiter> limiter,
                                                         RateLimitPolicies policies,

@@ -98,7 +98,8 @@ TEST(TrustedHostStage, RefusesUntrustedAndMissingHostsButNotProbes) {
   EXPECT_EQ(harness.refusal(make_request(Method::get, "/x", "")), ErrorCode::untrusted_host);
   EXPECT_EQ(harness.refusal(make_request(Method::get, "/health", "10.1.2.3:8000")), std::nullopt);
   EXPECT_EQ(harness.refusal(make_request(Method::get, "/readiness", "10.1.2.3:8000")), std::nullopt);
-  EXPECT_EQ(harness.refusal(make_request(Method::get, "/metrics", "10.1.2.3:8000")), ErrorCode::untrusted_host);
+  EXPECT_EQ(harness.refusal(make_request(Method::get, "/metrics", "10.1.2.3:8000")),
+            ErrorCode::untrusted_host);
   // An early error (e.g. the connection cap's 503) keeps its own answer.
   auto early = make_request(Method::get, "/x", "");
   early.context.early_error = ErrorCode::service_unavailable;
@@ -107,7 +108,8 @@ TEST(TrustedHostStage, RefusesUntrustedAndMissingHostsButNotProbes) {
 
 TEST(HttpsStage, RedirectsSafeMethodsAndRefusesOthers) {
   Harness harness(make_https_stage());
-  const auto redirect = harness.run(make_request(Method::get, "/api/v1/items?limit=5", "api.example.com:8080"));
+  const auto redirect =
+      harness.run(make_request(Method::get, "/api/v1/items?limit=5", "api.example.com:8080"));
   EXPECT_EQ(redirect.status, 308);
   EXPECT_EQ(redirect.headers.get("Location"), "https://api.example.com/api/v1/items?limit=5");
   EXPECT_TRUE(redirect.body.empty());
@@ -197,7 +199,7 @@ TEST(RetryAfterStage, Adds1SecondTo503sWithoutOne) {
   EXPECT_FALSE(harness.run(make_request(Method::get, "/x")).headers.contains("Retry-After"));
 }
 
-TEST(RateLimitStage, LimitsPerClientWithHeadersAndExemptsOperations) {
+TEST(RateLimitStage, LimitsPerClientWithHeadersAndExemptsProbeRoutes) {
   observability::MetricsRegistry metrics;
   auto limiter = std::make_shared<MemoryRateLimiter>();
   Harness harness(make_rate_limit_stage(limiter, {{"default", 3, 60s}, {"auth", 1, 60s}}, metrics));
@@ -220,9 +222,13 @@ TEST(RateLimitStage, LimitsPerClientWithHeadersAndExemptsOperations) {
   EXPECT_EQ(harness.run(make_request(Method::post, "/api/v1/auth/token")).headers.get("RateLimit-Policy"),
             R"("auth";q=1;w=60)");
   EXPECT_EQ(harness.refusal(make_request(Method::post, "/api/v1/auth/token")), ErrorCode::rate_limited);
-  const auto health = harness.run(make_request(Method::get, "/health"));
-  EXPECT_EQ(health.status, 200);
-  EXPECT_FALSE(health.headers.contains("RateLimit"));
+  http::Route probe;
+  probe.exempt_from_rate_limit();
+  auto health = make_request(Method::get, "/health");
+  health.context.route = &probe;
+  const auto probe_answer = harness.run(health);
+  EXPECT_EQ(probe_answer.status, 200);
+  EXPECT_FALSE(probe_answer.headers.contains("RateLimit"));
 
   // An authenticated caller has its own bucket, whatever its address.
   auto user = make_request(Method::get, "/api/v1/items");
@@ -230,15 +236,16 @@ TEST(RateLimitStage, LimitsPerClientWithHeadersAndExemptsOperations) {
   EXPECT_EQ(harness.run(user).status, 200);
 
   const std::string rendered = metrics.render();
-  EXPECT_NE(rendered.find(R"(rate_limit_rejections_total{policy="default"} 1)"), std::string::npos) << rendered;
+  EXPECT_NE(rendered.find(R"(rate_limit_rejections_total{policy="default"} 1)"), std::string::npos)
+      << rendered;
   EXPECT_NE(rendered.find(R"(rate_limit_rejections_total{policy="auth"} 1)"), std::string::npos) << rendered;
 }
 
 TEST(RateLimitStage, ErrorAnswersCarryTheHeadersToo) {
   observability::MetricsRegistry metrics;
   http::Pipeline pipeline;
-  pipeline.add(make_rate_limit_stage(std::make_shared<MemoryRateLimiter>(), {{"default", 5, 60s}, {"auth", 1, 60s}},
-                                     metrics));
+  pipeline.add(make_rate_limit_stage(std::make_shared<MemoryRateLimiter>(),
+                                     {{"default", 5, 60s}, {"auth", 1, 60s}}, metrics));
   pipeline.terminal([](http::Request&) -> http::Response { throw ApiError(ErrorCode::not_found, "nope"); });
   auto request = make_request(Method::get, "/api/v1/missing");
   try {

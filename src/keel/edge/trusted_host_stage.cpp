@@ -35,10 +35,12 @@ class HttpsStage final : public http::Middleware {
   std::string_view name() const override { return "https"; }
 
   http::Response handle(http::Request& request, const http::Next& next) const override {
-    if (request.context.secure || request.context.early_error || is_probe_path(request.path)) return next(request);
+    if (request.context.secure || request.context.early_error || is_probe_path(request.path))
+      return next(request);
     if (request.method != http::Method::get && request.method != http::Method::head) {
-      throw errors::ApiError(errors::ErrorCode::https_required,
-                             "This server only accepts this request over HTTPS; resend it to the https:// URL.");
+      throw errors::ApiError(
+          errors::ErrorCode::https_required,
+          "This server only accepts this request over HTTPS; resend it to the https:// URL.");
     }
     const std::string_view host = host_without_port(request.headers.get("Host").value_or(""));
     if (host.empty()) {

@@ -37,8 +37,8 @@ TEST(Cors, MatchesExactOriginsAndNeverReflects) {
   const CorsPolicy cors({"https://app.example.com", "http://localhost:3000"});
   EXPECT_EQ(cors.allow_origin("https://app.example.com"), "https://app.example.com");
   EXPECT_EQ(cors.allow_origin("http://localhost:3000"), "http://localhost:3000");
-  for (const char* other : {"https://app.example.com.evil.test", "https://evil.test", "http://app.example.com",
-                            "https://app.example.com:443", "null", ""}) {
+  for (const char* other : {"https://app.example.com.evil.test", "https://evil.test",
+                            "http://app.example.com", "https://app.example.com:443", "null", ""}) {
     EXPECT_EQ(cors.allow_origin(other), std::nullopt) << other;
   }
   // The value returned is the configured string, not the request's bytes.

@@ -147,15 +147,20 @@ namespace {
 // or TlsStream), one at a time and in order; it lives as long as a pending
 // operation or pool task owns it.
 template <class Stream>
-class BasicConnection final : public Connection, public std::enable_shared_from_this<BasicConnection<Stream>> {
+class BasicConnection final : public Connection,
+                              public std::enable_shared_from_this<BasicConnection<Stream>> {
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
  public:
   // BasicConnection takes the accepted socket; `id` is its key in
   // core.connections, or 0 for a rejected connection (not counted, not
   // drained); `client` is the peer address counted in core.connections_per_client.
-  BasicConnection(ServerCore& core, ConnectionSocket socket, std::uint64_t id, std::optional<net::ip::address> client)
-      : core_(core), stream_(make_stream(core, std::move(socket))), timer_(stream_.get_executor()), id_(id),
+  BasicConnection(ServerCore& core, ConnectionSocket socket, std::uint64_t id,
+                  std::optional<net::ip::address> client)
+      : core_(core),
+        stream_(make_stream(core, std::move(socket))),
+        timer_(stream_.get_executor()),
+        id_(id),
         client_(std::move(client)) {
     if (id_ != 0) core_.open_connections.fetch_add(1);
   }
@@ -167,7 +172,9 @@ class BasicConnection final : public Connection, public std::enable_shared_from_
       core_.connections.erase(id_);
       if (client_) {
         const auto it = core_.connections_per_client.find(*client_);
-        if (it != core_.connections_per_client.end() && --it->second == 0) core_.connections_per_client.erase(it);
+        if (it != core_.connections_per_client.end() && --it->second == 0) {
+          core_.connections_per_client.erase(it);
+        }
       }
     }
     core_.open_connections.fetch_sub(1);
@@ -230,7 +237,8 @@ class BasicConnection final : public Connection, public std::enable_shared_from_
 
   void on_start() {
     if (!load_peer()) return close();
-    handshake(core_.options.read_timeout, [self = this->shared_from_this()] { self->wait_for_request(/*first=*/true); });
+    handshake(core_.options.read_timeout,
+              [self = this->shared_from_this()] { self->wait_for_request(/*first=*/true); });
   }
 
   // handshake runs the TLS handshake within `limit`, then `then`; a failed
@@ -241,13 +249,13 @@ class BasicConnection final : public Connection, public std::enable_shared_from_
     if constexpr (kTls) {
       phase_ = Phase::handshake;
       arm(limit, Deadline::idle);
-      stream_.async_handshake(net::ssl::stream_base::server,
-                              [self = this->shared_from_this(), then = std::move(then)](error_code ec) mutable {
-                                if (self->phase_ != Phase::handshake) return;  // closed by the deadline or drain
-                                self->disarm();
-                                if (ec) return self->close();
-                                then();
-                              });
+      auto on_handshake = [self = this->shared_from_this(), then = std::move(then)](error_code ec) mutable {
+        if (self->phase_ != Phase::handshake) return;  // closed by the deadline or the drain
+        self->disarm();
+        if (ec) return self->close();
+        then();
+      };
+      stream_.async_handshake(net::ssl::stream_base::server, std::move(on_handshake));
     } else {
       (void)limit;
       then();
@@ -299,8 +307,9 @@ class BasicConnection final : public Connection, public std::enable_shared_from_
         std::min<std::size_t>(core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     // The body limit is the dispatcher's choice, made once the head is known.
     head_parser_->body_limit(boost::none);
-    bhttp::async_read_header(stream_, buffer_, *head_parser_,
-                             [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
+    bhttp::async_read_header(
+        stream_, buffer_, *head_parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
   }
 
   void on_head(error_code ec) {
@@ -530,8 +539,9 @@ class BasicConnection final : public Connection, public std::enable_shared_from_
     }
     response_.keep_alive(keep);
     arm(core_.options.read_timeout, Deadline::write);
-    bhttp::async_write(stream_, response_,
-                       [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
+    bhttp::async_write(stream_, response_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+      self->on_written(ec);
+    });
   }
 
   void on_written(error_code ec) {
@@ -565,11 +575,11 @@ class BasicConnection final : public Connection, public std::enable_shared_from_
   void discard_input() {
     buffer_.clear();
     tcp().async_read_some(buffer_.prepare(kDiscardChunk),
-                            [self = this->shared_from_this()](error_code ec, std::size_t) {
-                              if (self->phase_ != Phase::closing) return;
-                              if (ec) return self->close();
-                              self->discard_input();
-                            });
+                          [self = this->shared_from_this()](error_code ec, std::size_t) {
+                            if (self->phase_ != Phase::closing) return;
+                            if (ec) return self->close();
+                            self->discard_input();
+                          });
   }
 
   void close() {

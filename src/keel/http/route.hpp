@@ -130,11 +130,17 @@ struct Route {
   Route& limit_body(std::size_t bytes) { body_limit = bytes; return *this; }
   Route& runs_inline() { execution = Execution::inline_io; return *this; }
   Route& status(int code) { success_status = code; return *this; }
-  Route& deprecate(std::string sunset_date) { deprecated = true; sunset = std::move(sunset_date); return *this; }
+  Route& deprecate(std::string sunset_date) {
+    deprecated = true;
+    sunset = std::move(sunset_date);
+    return *this;
+  }
   Route& exempt_from_rate_limit() { rate_limited = false; return *this; }
   // body documents a request body and accepts its media type.
   Route& body(BodyDoc doc) {
-    if (std::find(consumes.begin(), consumes.end(), doc.media_type) == consumes.end()) consumes.push_back(doc.media_type);
+    if (std::find(consumes.begin(), consumes.end(), doc.media_type) == consumes.end()) {
+      consumes.push_back(doc.media_type);
+    }
     request_bodies.push_back(std::move(doc));
     return *this;
   }

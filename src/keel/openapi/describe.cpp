@@ -93,10 +93,10 @@ http::ParamDoc query_string(std::string name, std::size_t min_length, std::size_
   return make_param(http::ParamDoc::In::query, std::move(name), std::move(description), false, schema);
 }
 
-http::ParamDoc query_enum(std::string name, std::vector<std::string> values, std::string description) {
+http::ParamDoc query_enum(std::string name, const std::vector<std::string>& values, std::string description) {
   if (values.empty()) throw std::logic_error("keel::openapi: query_enum '" + name + "' has no values");
   json::array list;
-  for (auto& value : values) list.emplace_back(std::move(value));
+  for (const auto& value : values) list.emplace_back(value);
   json::object schema{{"type", "string"}, {"default", list.front()}};
   schema["enum"] = std::move(list);
   return make_param(http::ParamDoc::In::query, std::move(name), std::move(description), false, schema);
@@ -123,9 +123,7 @@ http::ParamDoc response_header(std::string name, std::string description) {
                     json::object{{"type", "string"}});
 }
 
-http::ParamDoc location() {
-  return response_header("Location", "Path of the created resource.");
-}
+http::ParamDoc location() { return response_header("Location", "Path of the created resource."); }
 
 http::ParamDoc etag() {
   return response_header("ETag", "Version of the representation; send it back in If-None-Match or If-Match.");

@@ -42,8 +42,8 @@ http::BodyDoc model_body(std::string media_type) {
   registry.add<T>();
   http::BodyDoc doc;
   doc.media_type = std::move(media_type);
-  doc.schema = boost::json::serialize(
-      boost::json::object{{"$ref", model::SchemaRegistry::ref_path(T::kModelName)}});
+  doc.schema =
+      boost::json::serialize(boost::json::object{{"$ref", model::SchemaRegistry::ref_path(T::kModelName)}});
   doc.components = boost::json::serialize(registry.components());
   return doc;
 }
@@ -120,7 +120,7 @@ http::ParamDoc query_string(std::string name, std::size_t min_length, std::size_
 
 // query_enum documents an optional query parameter taking one of `values`
 // (the first is the default when absent).
-http::ParamDoc query_enum(std::string name, std::vector<std::string> values, std::string description);
+http::ParamDoc query_enum(std::string name, const std::vector<std::string>& values, std::string description);
 
 // path documents a path parameter of the route template (description, and a
 // stricter schema than the template's type when `schema_json` is given).

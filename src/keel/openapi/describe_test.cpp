@@ -25,8 +25,10 @@ TEST(Describe, IntegerQueryFromTheHandlersBounds) {
   EXPECT_EQ(doc.in, http::ParamDoc::In::query);
   EXPECT_EQ(doc.name, "limit");
   EXPECT_FALSE(doc.required);
-  EXPECT_EQ(schema_of(doc), (js::object{{"type", "integer"}, {"format", "int64"}, {"minimum", 1},
-                                        {"maximum", 100}, {"default", 20}}));
+  EXPECT_EQ(
+      schema_of(doc),
+      (js::object{
+          {"type", "integer"}, {"format", "int64"}, {"minimum", 1}, {"maximum", 100}, {"default", 20}}));
 }
 
 TEST(Describe, StringAndEnumQueries) {

@@ -159,7 +159,8 @@ std::string page(std::string_view title, std::string_view stylesheet, std::strin
   html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<title>" + html_escape(title) + "</title>\n";
   html += "<link rel=\"icon\" type=\"image/png\" href=\"docs/assets/favicon-32x32.png\">\n";
-  if (!stylesheet.empty()) html += "<link rel=\"stylesheet\" href=\"docs/assets/" + std::string(stylesheet) + "\">\n";
+  if (!stylesheet.empty())
+    html += "<link rel=\"stylesheet\" href=\"docs/assets/" + std::string(stylesheet) + "\">\n";
   html += "</head>\n<body>\n<div id=\"" + std::string(mount_id) + "\"></div>\n";
   html += "<script src=\"docs/assets/" + std::string(bundle) + "\"></script>\n";
   html += "<script src=\"docs/assets/" + std::string(init) + "\"></script>\n";
@@ -170,29 +171,33 @@ std::string page(std::string_view title, std::string_view stylesheet, std::strin
 // DocsSite is the state the docs routes share: the cached document and assets.
 class DocsSite {
  public:
-  DocsSite(const http::Router& router, DocsOptions options)
-      : router_(router), options_(std::move(options)) {
+  DocsSite(const http::Router& router, DocsOptions options) : router_(router), options_(std::move(options)) {
     const auto& title = options_.info.title;
-    swagger_page_ = make_asset(page(title + " — Swagger UI", "swagger-ui.css", "swagger-ui", "swagger-ui-bundle.js",
-                                    "swagger-init.js"),
+    swagger_page_ = make_asset(page(title + " — Swagger UI", "swagger-ui.css", "swagger-ui",
+                                    "swagger-ui-bundle.js", "swagger-init.js"),
                                kHtml);
-    redoc_page_ = make_asset(page(title + " — ReDoc", "", "redoc", "redoc.standalone.js", "redoc-init.js"), kHtml);
-    loaded_.emplace("swagger-init.js", std::make_shared<const Asset>(make_asset(std::string(kSwaggerInit), kJavaScript)));
-    loaded_.emplace("redoc-init.js", std::make_shared<const Asset>(make_asset(std::string(kRedocInit), kJavaScript)));
+    redoc_page_ =
+        make_asset(page(title + " — ReDoc", "", "redoc", "redoc.standalone.js", "redoc-init.js"), kHtml);
+    loaded_.emplace("swagger-init.js",
+                    std::make_shared<const Asset>(make_asset(std::string(kSwaggerInit), kJavaScript)));
+    loaded_.emplace("redoc-init.js",
+                    std::make_shared<const Asset>(make_asset(std::string(kRedocInit), kJavaScript)));
   }
 
   Response openapi_json(const Request& request) {
     // Built once, on first use: by then every route of the app is registered.
     std::call_once(document_once_, [this] {
-      document_ = make_asset(boost::json::serialize(build_document(router_, options_.info)), "application/json");
+      document_ =
+          make_asset(boost::json::serialize(build_document(router_, options_.info)), "application/json");
     });
     return serve(request, document_);
   }
 
   Response docs_page(const Request& request, bool swagger) const {
     if (!options_.assets_dir) {
-      throw ApiError(ErrorCode::service_unavailable,
-                     "The docs UI assets are not installed (run `npm ci`, or set KEEL_DOCS_ASSETS; see docs/api.md).");
+      throw ApiError(
+          ErrorCode::service_unavailable,
+          "The docs UI assets are not installed (run `npm ci`, or set KEEL_DOCS_ASSETS; see docs/api.md).");
     }
     auto response = serve(request, swagger ? swagger_page_ : redoc_page_);
     response.headers.set("Content-Security-Policy", std::string(swagger ? kSwaggerUiPolicy : kRedocPolicy));
@@ -236,7 +241,8 @@ class DocsSite {
 // document_body documents /openapi.json's body: an OpenAPI document (its own schema is out of scope).
 http::BodyDoc document_body() {
   http::BodyDoc doc;
-  doc.schema = R"({"type":"object","required":["openapi","info","paths"]})";
+  doc.schema = R"({"type":"object","required":["openapi","info","paths"],
+    "properties":{"openapi":{"type":"string","pattern":"^3\\.1\\."},"info":{"type":"object"},"paths":{"type":"object"}}})";
   return doc;
 }
 
@@ -248,8 +254,9 @@ void add_docs_routes(http::Router& router, DocsOptions options) {
       .named("openapi")
       .tagged("operations")
       .summarized("This API's OpenAPI 3.1 document.")
-      .described("Generated from the route table and the model declarations when first requested, then "
-                 "cached; revalidate with If-None-Match.")
+      .described(
+          "Generated from the route table and the model declarations when first requested, then "
+          "cached; revalidate with If-None-Match.")
       .responds(response(200, "The OpenAPI document.", document_body()).with_header(etag()))
       .responds(response(304, "Not modified: the If-None-Match ETag is current.").with_header(etag()));
   router.add(Method::get, "/docs", [site](Request& request) { return site->docs_page(request, true); })
@@ -282,7 +289,8 @@ std::optional<fs::path> find_assets_dir(const char* override_dir, const fs::path
   }
   if (executable.empty()) return std::nullopt;
   const auto exe_dir = executable.parent_path();
-  for (const auto& candidate : {exe_dir / ".." / "share" / "keel" / "docs", exe_dir / ".." / ".." / "node_modules"}) {
+  for (const auto& candidate :
+       {exe_dir / ".." / "share" / "keel" / "docs", exe_dir / ".." / ".." / "node_modules"}) {
     if (auto dir = candidate.lexically_normal(); holds_docs_assets(dir)) return dir;
   }
   return std::nullopt;

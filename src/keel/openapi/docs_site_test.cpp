@@ -63,7 +63,9 @@ class DocsSiteTest : public ::testing::Test {
   DocsSiteTest() {
     fake_assets(assets_.path());
     router_.add(Method::get, "/health", [](http::Request&) { return http::Response::no_content(); })
-        .named("health").tagged("operations").summarized("Liveness.");
+        .named("health")
+        .tagged("operations")
+        .summarized("Liveness.");
     DocumentInfo info;
     info.version = "1.2.3";
     add_docs_routes(router_, {.info = info, .assets_dir = assets_.path()});
@@ -101,7 +103,7 @@ TEST_F(DocsSiteTest, PagesLoadOnlyLocalAssetsUnderANarrowPolicy) {
   EXPECT_THAT(swagger.body, HasSubstr("<script src=\"docs/assets/swagger-ui-bundle.js\"></script>"));
   EXPECT_THAT(swagger.body, HasSubstr("<script src=\"docs/assets/swagger-init.js\"></script>"));
   EXPECT_THAT(swagger.body, HasSubstr("<title>Keel API — Swagger UI</title>"));
-  EXPECT_THAT(swagger.body, Not(HasSubstr("http")));  // nothing from another origin
+  EXPECT_THAT(swagger.body, Not(HasSubstr("http")));      // nothing from another origin
   EXPECT_THAT(swagger.body, Not(HasSubstr("<script>")));  // no inline script
 
   const auto redoc = get(router_, "/redoc");
@@ -117,14 +119,16 @@ TEST_F(DocsSiteTest, ServesWhitelistedAssetsFromTheDirectory) {
   ASSERT_EQ(bundle.status, 200);
   EXPECT_EQ(bundle.body, "window.SwaggerUIBundle = function () {};");
   EXPECT_EQ(bundle.headers.get("Content-Type"), "text/javascript; charset=utf-8");
-  EXPECT_EQ(get(router_, "/docs/assets/swagger-ui.css").headers.get("Content-Type"), "text/css; charset=utf-8");
+  EXPECT_EQ(get(router_, "/docs/assets/swagger-ui.css").headers.get("Content-Type"),
+            "text/css; charset=utf-8");
   EXPECT_EQ(get(router_, "/docs/assets/redoc.standalone.js").body, "window.Redoc = {};");
   const auto init = get(router_, "/docs/assets/swagger-init.js");
   EXPECT_THAT(init.body, HasSubstr("url: \"openapi.json\""));
   EXPECT_THAT(init.body, HasSubstr("validatorUrl: null"));  // the public validator would leave the machine
-  EXPECT_EQ(get(router_, "/docs/assets/swagger-ui-bundle.js", std::string(bundle.headers.get("ETag").value_or("")))
-                .status,
-            304);
+  EXPECT_EQ(
+      get(router_, "/docs/assets/swagger-ui-bundle.js", std::string(bundle.headers.get("ETag").value_or("")))
+          .status,
+      304);
   try {
     get(router_, "/docs/assets/package.json");
     ADD_FAILURE() << "a file outside the whitelist was served";

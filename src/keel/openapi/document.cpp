@@ -87,7 +87,8 @@ class TagTable {
     }
     for (const auto& tag : route.tag_docs) {
       auto [it, inserted] = descriptions_.emplace(std::string(tag.name), std::string(tag.description));
-      if (!inserted && it->second != tag.description) fail(route, "tag '" + it->first + "' has two descriptions");
+      if (!inserted && it->second != tag.description)
+        fail(route, "tag '" + it->first + "' has two descriptions");
     }
   }
 
@@ -145,7 +146,8 @@ class Generator {
 
  private:
   json::object info_object() const {
-    const auto intro = info_.description.empty() ? default_description() : info_.description + "\n\n## Error codes\n";
+    const auto intro =
+        info_.description.empty() ? default_description() : info_.description + "\n\n## Error codes\n";
     return {{"title", info_.title},
             {"version", info_.version},
             {"summary", info_.summary},
@@ -161,15 +163,22 @@ class Generator {
         {"type", "oauth2"},
         {"description",
          "OAuth2 password grant (RFC 6749 §4.3) at the token endpoint; send the access token as "
-         "`Authorization: Bearer …`. Kept for Swagger UI and OAuth2 clients although RFC 9700 discourages it."},
+         "`Authorization: Bearer …`. Kept for Swagger UI and OAuth2 clients although RFC 9700 discourages "
+         "it."},
         {"flows",
          {{"password",
-           {{"tokenUrl", info_.token_url}, {"refreshUrl", info_.token_url}, {"scopes", std::move(scopes)}}}}}};
-    schemes[kApiKeyScheme] = {{"type", "apiKey"},
-                              {"in", "header"},
-                              {"name", info_.api_key_header},
-                              {"description", "An API key (keel_<prefix>_<secret>); it carries its own scopes."}};
+           {{"tokenUrl", info_.token_url},
+            {"refreshUrl", info_.token_url},
+            {"scopes", std::move(scopes)}}}}}};
+    schemes[kApiKeyScheme] = {
+        {"type", "apiKey"},
+        {"in", "header"},
+        {"name", info_.api_key_header},
+        {"description", "An API key (`keel_<prefix>_<secret>`); it carries its own scopes."}};
+    // OAuth2 and API keys are always declared (Swagger UI's Authorize offers them); other bearer schemes when
+    // used.
     for (const auto& scheme : info_.bearer_schemes) {
+      if (!used_bearer_schemes_.contains(scheme.name)) continue;
       schemes[scheme.name] = {{"type", "http"}, {"scheme", "bearer"}, {"description", scheme.description}};
     }
     return schemes;
@@ -179,7 +188,8 @@ class Generator {
     if (body.components.empty()) return;
     for (auto& [name, schema] : parse_object(route, body.components, "BodyDoc::components")) {
       auto [it, inserted] = schemas_.emplace(name, schema);
-      if (!inserted && it->value() != schema) fail(route, "two different schemas are named '" + std::string(name) + "'");
+      if (!inserted && it->value() != schema)
+        fail(route, "two different schemas are named '" + std::string(name) + "'");
     }
   }
 
@@ -188,7 +198,8 @@ class Generator {
     json::object media_type;
     if (!body.schema.empty()) media_type["schema"] = parse_object(route, body.schema, "BodyDoc::schema");
     if (!body.example.empty()) media_type["example"] = parse_value(route, body.example, "BodyDoc::example");
-    if (!body.encoding.empty()) media_type["encoding"] = parse_object(route, body.encoding, "BodyDoc::encoding");
+    if (!body.encoding.empty())
+      media_type["encoding"] = parse_object(route, body.encoding, "BodyDoc::encoding");
     return media_type;
   }
 
@@ -210,8 +221,9 @@ class Generator {
       ParamDoc doc;
       doc.in = ParamDoc::In::path;
       doc.name = segment.text;
-      doc.schema = segment.kind == http::PathSegment::Kind::int_param ? R"({"type":"integer","format":"int64"})"
-                                                                      : R"({"type":"string","minLength":1})";
+      doc.schema = segment.kind == http::PathSegment::Kind::int_param
+                       ? R"({"type":"integer","format":"int64"})"
+                       : R"({"type":"string","minLength":1})";
       for (const auto& declared : route.parameters) {
         if (declared.in != ParamDoc::In::path || declared.name != doc.name) continue;
         doc.description = declared.description;
@@ -223,10 +235,12 @@ class Generator {
     }
     for (const auto& declared : route.parameters) {
       if (declared.in == ParamDoc::In::path) {
-        if (!seen.contains({declared.name, ParamDoc::In::path})) fail(route, "no path parameter " + declared.name);
+        if (!seen.contains({declared.name, ParamDoc::In::path}))
+          fail(route, "no path parameter " + declared.name);
         continue;
       }
-      if (!seen.emplace(declared.name, declared.in).second) fail(route, "parameter " + declared.name + " twice");
+      if (!seen.emplace(declared.name, declared.in).second)
+        fail(route, "parameter " + declared.name + " twice");
       params.push_back(parameter(route, declared));
     }
     return params;
@@ -249,8 +263,9 @@ class Generator {
     if (route.rate_limited) {
       headers["RateLimit"] = {{"description", "IETF RateLimit header: the remaining budget."},
                               {"schema", {{"type", "string"}}}};
-      headers["RateLimit-Policy"] = {{"description", "IETF RateLimit-Policy header: the budget and its window."},
-                                     {"schema", {{"type", "string"}}}};
+      headers["RateLimit-Policy"] = {
+          {"description", "IETF RateLimit-Policy header: the budget and its window."},
+          {"schema", {{"type", "string"}}}};
     }
     if (route.deprecated) {
       headers["Deprecation"] = {{"description", "Present while the operation is deprecated."},
@@ -292,12 +307,13 @@ class Generator {
   json::object responses(const Route& route) {
     std::map<int, json::object> by_status;
     for (const auto& doc : route.responses) {
-      if (by_status.contains(doc.status)) fail(route, "status " + std::to_string(doc.status) + " documented twice");
+      if (by_status.contains(doc.status))
+        fail(route, "status " + std::to_string(doc.status) + " documented twice");
       by_status[doc.status] = declared_response(route, doc);
     }
-    const bool documents_success = std::any_of(route.responses.begin(), route.responses.end(),
-                                               [](const auto& doc) { return doc.status < 400; });
-    if (!documents_success) {
+    // A route that documents its responses documents its success too (or has
+    // none, like a handler that always fails); one that documents nothing gets a stub.
+    if (route.responses.empty()) {
       http::ResponseDoc doc;
       doc.status = route.success_status;
       by_status[doc.status] = declared_response(route, doc);
@@ -306,10 +322,11 @@ class Generator {
       if (!by_status.contains(status)) by_status[status] = problems_.response_ref(status);
     };
     const bool has_body = !route.consumes.empty();
-    const bool has_params = std::any_of(route.segments.begin(), route.segments.end(),
-                                        [](const auto& s) { return s.kind == http::PathSegment::Kind::int_param; }) ||
-                            std::any_of(route.parameters.begin(), route.parameters.end(),
-                                        [](const auto& p) { return p.in != ParamDoc::In::path; });
+    const bool has_params =
+        std::any_of(route.segments.begin(), route.segments.end(),
+                    [](const auto& s) { return s.kind == http::PathSegment::Kind::int_param; }) ||
+        std::any_of(route.parameters.begin(), route.parameters.end(),
+                    [](const auto& p) { return p.in != ParamDoc::In::path; });
     const bool has_path_params = std::any_of(route.segments.begin(), route.segments.end(), [](const auto& s) {
       return s.kind != http::PathSegment::Kind::literal;
     });
@@ -333,12 +350,13 @@ class Generator {
     return out;
   }
 
-  json::array security(const Route& route) const {
+  json::array security(const Route& route) {
     json::array requirements;
     if (!route.scopes.empty()) {
       json::array scopes;
       for (const auto& scope : route.scopes) {
-        if (!scopes_.contains(scope)) fail(route, "scope '" + scope + "' is not declared in DocumentInfo::scopes");
+        if (!scopes_.contains(scope))
+          fail(route, "scope '" + scope + "' is not declared in DocumentInfo::scopes");
         scopes.emplace_back(scope);
       }
       // Either credential works; an API key carries scopes too (OpenAPI 3.1 allows them for any scheme).
@@ -347,6 +365,7 @@ class Generator {
     }
     for (const auto& scheme : route.security_schemes) {
       if (!bearer_schemes_.contains(scheme)) fail(route, "security scheme '" + scheme + "' is not declared");
+      used_bearer_schemes_.insert(scheme);
       requirements.push_back(json::object{{scheme, json::array{}}});
     }
     return requirements;  // empty: public, said explicitly
@@ -378,6 +397,7 @@ class Generator {
   const DocumentInfo& info_;
   std::set<std::string, std::less<>> scopes_;
   std::set<std::string, std::less<>> bearer_schemes_;
+  std::set<std::string, std::less<>> used_bearer_schemes_;
   std::set<std::string> operation_ids_;
   TagTable tags_;
   json::object paths_;

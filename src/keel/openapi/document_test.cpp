@@ -65,38 +65,66 @@ struct ThingQuery {
 // A route table with every kind of fact the generator reads.
 http::Router sample_router() {
   http::Router router;
-  router.add(Method::get, "/health", ok).named("health").tagged("ops").summarized("Liveness.").exempt_from_rate_limit()
+  router.add(Method::get, "/health", ok)
+      .named("health")
+      .tagged("ops")
+      .summarized("Liveness.")
+      .exempt_from_rate_limit()
       .responds(response(200, "Up.", text("text/plain", "ok")));
   router.add(Method::post, "/api/v1/things", ok)
-      .named("create_thing").tagged(kThingsTag).summarized("Create a thing.").status(201)
+      .named("create_thing")
+      .tagged(kThingsTag)
+      .summarized("Create a thing.")
+      .status(201)
       .body(json(ThingCreate{.name = "Sprocket", .email = {}, .labels = {"new"}, .color = "red"}))
       .responds(response(201, "The thing.", json<Thing>()).with_header(location()))
       .responds(problem(409, "A thing with this name exists."))
       .requires_scope("items:write");
   router.add(Method::get, "/api/v1/things", ok)
-      .named("list_things").tagged(kThingsTag).summarized("List things.")
+      .named("list_things")
+      .tagged(kThingsTag)
+      .summarized("List things.")
       .params(query<ThingQuery>())
       .responds(response(200, "Things.", json<Thing>()))
       .requires_scope("items:read");
   router.add(Method::get, "/api/v1/things/{id}", ok)
-      .named("get_thing").tagged(kThingsTag).summarized("Read a thing.")
+      .named("get_thing")
+      .tagged(kThingsTag)
+      .summarized("Read a thing.")
       .param(path("id", "The thing's id."))
       .param(header("If-None-Match", "A known ETag."))
       .responds(response(200, "The thing.", json<Thing>()).with_header(etag()));
   router.add(Method::delete_, "/api/v1/things/{id}", ok)
-      .named("delete_thing").tagged(kThingsTag).summarized("Delete a thing.").status(204)
+      .named("delete_thing")
+      .tagged(kThingsTag)
+      .summarized("Delete a thing.")
+      .status(204)
       .deprecate("Sat, 01 Jan 2028 00:00:00 GMT")
       .responds(response(204, "Deleted."));
-  router.add(Method::get, "/api/v1/pages/{n:int}", ok).named("get_page").tagged(kThingsTag).summarized("A page.")
+  router.add(Method::get, "/api/v1/pages/{n:int}", ok)
+      .named("get_page")
+      .tagged(kThingsTag)
+      .summarized("A page.")
       .responds(response(200, "The page.", json<Thing>()));
-  router.add(Method::post, "/api/v1/token", ok).named("token").tagged(kThingsTag).summarized("Token.")
+  router.add(Method::post, "/api/v1/token", ok)
+      .named("token")
+      .tagged(kThingsTag)
+      .summarized("Token.")
       .body(form<ThingQuery>())
       .responds(response(200, "Token.", json<Thing>()));
-  router.add(Method::post, "/api/v1/things/{id}/files", ok).named("upload").tagged(kThingsTag).summarized("Upload.")
-      .status(201).body(multipart_file("file", "The file.", {"image/png", "text/plain"}))
+  router.add(Method::post, "/api/v1/things/{id}/files", ok)
+      .named("upload")
+      .tagged(kThingsTag)
+      .summarized("Upload.")
+      .status(201)
+      .body(multipart_file("file", "The file.", {"image/png", "text/plain"}))
       .responds(response(201, "Stored.", json<Thing>()));
-  router.add(Method::get, "/metrics", ok).named("metrics").tagged("ops").summarized("Metrics.")
-      .secured_by("MetricsToken").produces_only({"text/plain"})
+  router.add(Method::get, "/metrics", ok)
+      .named("metrics")
+      .tagged("ops")
+      .summarized("Metrics.")
+      .secured_by("MetricsToken")
+      .produces_only({"text/plain"})
       .responds(response(200, "Metrics.", text("text/plain", "Prometheus text.")));
   router.add(Method::get, "/docs", ok).named("docs").undocumented();
   return router;
@@ -138,7 +166,8 @@ TEST_F(DocumentTest, EveryDocumentedRouteIsAnOperationAndNothingElse) {
   }
   std::set<std::string> from_spec;
   for (const auto& [path, item] : doc_.at("paths").as_object()) {
-    for (const auto& [method, _] : item.as_object()) from_spec.insert(std::string(method) + " " + std::string(path));
+    for (const auto& [method, _] : item.as_object())
+      from_spec.insert(std::string(method) + " " + std::string(path));
   }
   EXPECT_EQ(from_spec, from_routes);
   EXPECT_FALSE(doc_.at("paths").as_object().contains("/docs"));
@@ -192,8 +221,8 @@ TEST_F(DocumentTest, JsonBodyCarriesEveryConstraintAndAnExample) {
 
 TEST_F(DocumentTest, BodyRoutesGetTheirErrorResponses) {
   EXPECT_EQ(statuses("/api/v1/things", "post"),
-            (std::set<std::string>{"201", "400", "401", "403", "406", "409", "413", "415", "422", "429", "500",
-                                   "503", "default"}));
+            (std::set<std::string>{"201", "400", "401", "403", "406", "409", "413", "415", "422", "429",
+                                   "500", "503", "default"}));
   const auto& responses = op("/api/v1/things", "post").at("responses").as_object();
   EXPECT_EQ(responses.at("422").at("$ref"), "#/components/responses/ValidationFailed");
   EXPECT_EQ(responses.at("409").at("description"), "A thing with this name exists.");
@@ -214,8 +243,14 @@ TEST_F(DocumentTest, ProblemResponsesNarrowTheCodesOfTheirStatus) {
   EXPECT_EQ(narrowed.at("code").at("enum"), js::array{"not_found"});
   EXPECT_TRUE(media.at("examples").as_object().contains("not_found"));
   EXPECT_TRUE(not_found.at("headers").as_object().contains("X-Request-ID"));
-  const auto& validation = doc_.at("components").at("responses").at("ValidationFailed").at("content")
-                               .at("application/problem+json").at("schema").at("allOf").at(0);
+  const auto& validation = doc_.at("components")
+                               .at("responses")
+                               .at("ValidationFailed")
+                               .at("content")
+                               .at("application/problem+json")
+                               .at("schema")
+                               .at("allOf")
+                               .at(0);
   EXPECT_EQ(validation.at("$ref"), "#/components/schemas/ValidationProblem");
   const auto& loc = schema("FieldError").at("properties").at("loc").as_object();
   EXPECT_EQ(loc.at("items").at("type"), (js::array{"string", "integer"}));
@@ -267,8 +302,11 @@ TEST_F(DocumentTest, ParametersComeFromTemplatesModelsAndDocs) {
 TEST_F(DocumentTest, FormAndMultipartBodies) {
   const auto& token = op("/api/v1/token", "post").at("requestBody").at("content").as_object();
   EXPECT_TRUE(token.contains("application/x-www-form-urlencoded"));
-  const auto& upload = op("/api/v1/things/{id}/files", "post").at("requestBody").at("content")
-                           .at("multipart/form-data").as_object();
+  const auto& upload = op("/api/v1/things/{id}/files", "post")
+                           .at("requestBody")
+                           .at("content")
+                           .at("multipart/form-data")
+                           .as_object();
   EXPECT_EQ(upload.at("schema").at("required"), js::array{"file"});
   EXPECT_EQ(upload.at("encoding").at("file").at("contentType"), "image/png, text/plain");
   EXPECT_EQ(router_.routes()[7].consumes, std::vector<std::string>{"multipart/form-data"});
@@ -306,8 +344,12 @@ TEST(DocumentErrors, ProgrammingErrorsInTheTableAreCaught) {
   const auto fails_with = [](const std::function<void(http::Router&)>& declare, std::string_view what) {
     EXPECT_THAT(error_of(declare), HasSubstr(std::string(what)));
   };
-  fails_with([](http::Router& r) { r.add(Method::get, "/a", ok).named("x"); r.add(Method::get, "/b", ok).named("x"); },
-             "duplicate operationId");
+  fails_with(
+      [](http::Router& r) {
+        r.add(Method::get, "/a", ok).named("x");
+        r.add(Method::get, "/b", ok).named("x");
+      },
+      "duplicate operationId");
   fails_with([](http::Router& r) { r.add(Method::get, "/a", ok); }, "no operationId");
   fails_with([](http::Router& r) { r.add(Method::get, "/a", ok).named("a").requires_scope("root"); },
              "scope 'root' is not declared");

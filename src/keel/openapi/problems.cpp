@@ -40,8 +40,9 @@ json::object header(std::string_view description, json::object schema, bool requ
 }
 
 json::object request_id_header() {
-  return header("The request's id (the client's sane X-Request-ID, else generated); quote it in support requests.",
-                {{"type", "string"}, {"pattern", kRequestIdPattern}}, true);
+  return header(
+      "The request's id (the client's sane X-Request-ID, else generated); quote it in support requests.",
+      {{"type", "string"}, {"pattern", kRequestIdPattern}}, true);
 }
 
 // headers_for lists the headers a problem of `status` carries.
@@ -53,29 +54,34 @@ json::object headers_for(int status) {
                {{"type", "string"}});
   }
   if (status == 403) {
-    headers["WWW-Authenticate"] =
-        header("For insufficient_scope: `Bearer error=\"insufficient_scope\", scope=\"…\"` naming the scopes needed.",
-               {{"type", "string"}});
+    headers["WWW-Authenticate"] = header(
+        "For insufficient_scope: `Bearer error=\"insufficient_scope\", scope=\"…\"` naming the scopes "
+        "needed.",
+        {{"type", "string"}});
   }
   if (status == 415) {
     headers["Accept-Post"] = header("The media types the operation accepts.", {{"type", "string"}});
   }
   if (status == 429 || status == 503) {
-    headers["Retry-After"] = header("Seconds to wait before retrying.", {{"type", "integer"}, {"minimum", 0}});
+    headers["Retry-After"] =
+        header("Seconds to wait before retrying.", {{"type", "integer"}, {"minimum", 0}});
   }
   if (status == 429) {
     headers["RateLimit"] = header("IETF RateLimit header: the remaining budget.", {{"type", "string"}});
-    headers["RateLimit-Policy"] = header("IETF RateLimit-Policy header: the budget and its window.",
-                                         {{"type", "string"}});
+    headers["RateLimit-Policy"] =
+        header("IETF RateLimit-Policy header: the budget and its window.", {{"type", "string"}});
   }
   return headers;
 }
 
 json::object example_problem(const ErrorInfo& row) {
-  json::object problem{
-      {"type", errors::problem_type(row.code)}, {"title", row.title},       {"status", row.status},
-      {"detail", row.description},              {"instance", "/api/v1/…"}, {"code", row.name},
-      {"request_id", "01970f4c8d3a7b2e9c5d1a0b3e4f5a6b"}};
+  json::object problem{{"type", errors::problem_type(row.code)},
+                       {"title", row.title},
+                       {"status", row.status},
+                       {"detail", row.description},
+                       {"instance", "/api/v1/…"},
+                       {"code", row.name},
+                       {"request_id", "01970f4c8d3a7b2e9c5d1a0b3e4f5a6b"}};
   if (row.code == errors::ErrorCode::validation_error) {
     problem["errors"] = json::array{
         json::object{{"loc", json::array{"body", "name"}}, {"msg", "Field required"}, {"type", "missing"}}};
@@ -90,15 +96,21 @@ json::object problem_schema() {
   }
   json::object properties{
       {"type",
-       {{"type", "string"}, {"format", "uri"}, {"description", "urn:keel:problem:<code>."},
+       {{"type", "string"},
+        {"format", "uri"},
+        {"description", "urn:keel:problem:<code>."},
         {"examples", json::array{"urn:keel:problem:not_found"}}}},
-      {"title", {{"type", "string"}, {"description", "Short summary of the code; the same for every occurrence."}}},
-      {"status", {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}, {"description", "The HTTP status."}}},
+      {"title",
+       {{"type", "string"}, {"description", "Short summary of the code; the same for every occurrence."}}},
+      {"status",
+       {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}, {"description", "The HTTP status."}}},
       {"detail", {{"type", "string"}, {"description", "What went wrong with this request; safe to show."}}},
       {"instance", {{"type", "string"}, {"description", "The request's path."}}},
       {"code", {{"$ref", schema_ref("ErrorCode")}}},
       {"request_id",
-       {{"type", "string"}, {"pattern", kRequestIdPattern}, {"description", "Equals the X-Request-ID header."}}},
+       {{"type", "string"},
+        {"pattern", kRequestIdPattern},
+        {"description", "Equals the X-Request-ID header."}}},
       {"errors",
        {{"type", "array"},
         {"items", {{"$ref", schema_ref("FieldError")}}},
@@ -177,14 +189,16 @@ json::object problem_response(int status) {
     examples[row->name] = json::object{{"summary", row->title}, {"value", example_problem(*row)}};
   }
   const bool validation = status == 422;
-  json::object narrowed{{"type", "object"},
-                        {"properties", {{"status", {{"const", status}}}, {"code", {{"enum", std::move(codes)}}}}}};
+  json::object narrowed{
+      {"type", "object"},
+      {"properties", {{"status", {{"const", status}}}, {"code", {{"enum", std::move(codes)}}}}}};
   json::object schema{
       {"allOf", json::array{json::object{{"$ref", schema_ref(validation ? "ValidationProblem" : "Problem")}},
                             std::move(narrowed)}}};
-  return {{"description", description},
-          {"headers", headers_for(status)},
-          {"content", {{kProblemMediaType, {{"schema", std::move(schema)}, {"examples", std::move(examples)}}}}}};
+  return {
+      {"description", description},
+      {"headers", headers_for(status)},
+      {"content", {{kProblemMediaType, {{"schema", std::move(schema)}, {"examples", std::move(examples)}}}}}};
 }
 
 json::object default_response() {
@@ -237,7 +251,8 @@ void ProblemComponents::add_to(json::object& components) const {
   auto& schemas = object_member(components, "schemas");
   const auto add_schema = [&](std::string_view name, json::object schema) {
     if (schemas.contains(name)) {
-      throw std::logic_error("keel::openapi: a model uses the reserved schema name '" + std::string(name) + "'");
+      throw std::logic_error("keel::openapi: a model uses the reserved schema name '" + std::string(name) +
+                             "'");
     }
     schemas[name] = std::move(schema);
   };
@@ -253,8 +268,8 @@ void ProblemComponents::add_to(json::object& components) const {
 std::string error_table_markdown() {
   std::string out = "| code | status | title | when |\n|---|---|---|---|\n";
   for (const auto& row : errors::all_errors()) {
-    out += "| `" + std::string(row.name) + "` | " + std::to_string(row.status) + " | " + std::string(row.title) +
-           " | " + std::string(row.description) + " |\n";
+    out += "| `" + std::string(row.name) + "` | " + std::to_string(row.status) + " | " +
+           std::string(row.title) + " | " + std::string(row.description) + " |\n";
   }
   return out;
 }

@@ -35,12 +35,14 @@ struct WidgetCreate {
   static constexpr std::string_view kModelName = "WidgetCreate";
   template <class V>
   static void fields(V& v) {
-    v.field("name", &WidgetCreate::name, m::length(1, 50), m::describe("Display name"), m::example("Sprocket"));
+    v.field("name", &WidgetCreate::name, m::length(1, 50), m::describe("Display name"),
+            m::example("Sprocket"));
     v.field("quantity", &WidgetCreate::quantity, m::range(0, 1000), m::describe("How many are in stock"));
     v.field("email", &WidgetCreate::email, m::email(), m::describe("Who to ask about it"));
     v.field("color", &WidgetCreate::color, m::one_of({"red", "green", "blue"}));
     v.field("tags", &WidgetCreate::tags, m::items(0, 5), m::each(m::length(1, 10)));
-    v.field("code", &WidgetCreate::code, m::length(0, 16), m::pattern<"[A-Z]{3}">(), m::describe("Three capitals"));
+    v.field("code", &WidgetCreate::code, m::length(0, 16), m::pattern<"[A-Z]{3}">(),
+            m::describe("Three capitals"));
   }
 };
 
@@ -119,9 +121,10 @@ void register_demo_routes(keel::app::App& app) {
              })
       .named("create_demo_widget").tagged(kDemoTag).status(201)
       .summarized("Create a demo widget (validated model in, model out).")
-      .body(doc::json(WidgetCreate{.name = "Sprocket", .quantity = 3, .email = "ops@example.com", .color = "red",
-                                   .tags = {"new"}, .code = "ABC"}))
-      .responds(doc::response(201, "The widget, as stored.", doc::json<Widget>()).with_header(doc::location()));
+      .body(doc::json(WidgetCreate{.name = "Sprocket", .quantity = 3, .email = "ops@example.com",
+                                   .color = "red", .tags = {"new"}, .code = "ABC"}))
+      .responds(doc::response(201, "The widget, as stored.", doc::json<Widget>())
+                    .with_header(doc::location()));
 
   router.add(Method::get, "/api/v1/demo/widgets/{id}",
              [store](Request& request) {
@@ -147,7 +150,8 @@ void register_demo_routes(keel::app::App& app) {
                std::this_thread::sleep_for(std::chrono::milliseconds(ms));
                return keel::app::json_response(200, SleepResult{ms});
              })
-      .named("demo_slow").tagged(kDemoTag).summarized("Sleep `ms` milliseconds (handler timeout and drain demo).")
+      .named("demo_slow").tagged(kDemoTag)
+      .summarized("Sleep `ms` milliseconds (handler timeout and drain demo).")
       .param(doc::query_integer("ms", kSleepMs, "Milliseconds to sleep."))
       .responds(doc::response(200, "Slept.", doc::json<SleepResult>()));
 
@@ -155,7 +159,8 @@ void register_demo_routes(keel::app::App& app) {
              [](Request&) -> Response {
                throw std::runtime_error("sqlite error at /etc/keel/secret.db: what() must not leak");
              })
-      .named("demo_fail").tagged(kDemoTag).summarized("Fail with an unexpected exception (the logged 500 demo).")
+      .named("demo_fail").tagged(kDemoTag)
+      .summarized("Fail with an unexpected exception (the logged 500 demo).")
       .responds(doc::problem(500, "Always: an opaque internal_error whose body reveals nothing."));
 }
 
