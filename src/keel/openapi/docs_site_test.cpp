@@ -46,7 +46,7 @@ void fake_assets(const fs::path& dir) {
   write(dir / "redoc/bundles/redoc.standalone.js", "window.Redoc = {};");
 }
 
-http::Response get(const http::Router& router, std::string path, std::string if_none_match = {}) {
+http::Response get(const http::Router& router, std::string path, const std::string& if_none_match = {}) {
   http::Request request;
   request.method = Method::get;
   request.path = std::move(path);
