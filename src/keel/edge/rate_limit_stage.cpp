@@ -15,10 +15,16 @@ void append_number(std::string& out, std::int64_t value) {
   out.append(digits, ec == std::errc() ? end : digits);
 }
 
-// Limited is one policy with what is precomputed for its headers.
+// Limited is one policy with what is precomputed for its headers and its
+// rejections counter (rate_limit_rejections_total{policy}).
 struct Limited {
-  Limited(RatePolicy rate_policy, observability::Counter& counter)
-      : policy(std::move(rate_policy)), quoted_name('"' + policy.name + '"'), rejections(counter) {
+  Limited(RatePolicy rate_policy, observability::MetricsRegistry& metrics)
+      : policy(std::move(rate_policy)),
+        quoted_name('"' + policy.name + '"'),
+        rejections(metrics
+                       .counter("rate_limit_rejections_total",
+                                "Requests refused with 429 by the rate limiter.", {"policy"})
+                       .labels({policy.name})) {
     // draft-ietf-httpapi-ratelimit-headers: `"name";q=<quota>;w=<window seconds>`.
     policy_header = quoted_name;
     policy_header.append(";q=");
@@ -49,8 +55,8 @@ class RateLimitStage final : public http::Middleware {
   RateLimitStage(std::shared_ptr<RateLimiter> limiter, RateLimitPolicies policies,
                  observability::MetricsRegistry& metrics)
       : limiter_(std::move(limiter)),
-        general_(std::move(policies.general), rejections(metrics, policies.general.name)),
-        auth_(std::move(policies.auth), rejections(metrics, policies.auth.name)) {}
+        general_(std::move(policies.general), metrics),
+        auth_(std::move(policies.auth), metrics) {}
 
   std::string_view name() const override { return "rate_limit"; }
 
@@ -87,13 +93,6 @@ class RateLimitStage final : public http::Middleware {
   }
 
  private:
-  static observability::Counter& rejections(observability::MetricsRegistry& metrics,
-                                            std::string_view policy) {
-    return metrics
-        .counter("rate_limit_rejections_total", "Requests refused with 429 by the rate limiter.", {"policy"})
-        .labels({policy});
-  }
-
   std::shared_ptr<RateLimiter> limiter_;
   Limited general_;
   Limited auth_;
