@@ -6,9 +6,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 KEEL := build/release/keel
-TSAN_TARGETS := keel_http_test keel_observability_test
+TSAN_TARGETS := keel_http_test keel_observability_test keel_edge_test keel_db_test
 
-.PHONY: help setup configure build run test test-release test-asan test-tsan format clean
+.PHONY: help setup build run test test-release test-asan test-tsan format clean
 
 help:
 	@echo "make run    - set up, build and serve on http://127.0.0.1:8000 (development, SQLite)"
@@ -40,10 +40,11 @@ test-asan: build/asan/build.ninja
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --preset asan --output-on-failure
 
-# ThreadSanitizer on the concurrency-heavy suites: the server and the logger/metrics.
+# ThreadSanitizer on the concurrency-heavy suites: the server, the logger and
+# metrics, the rate limiter and shared store, the database pool.
 test-tsan: build/tsan/build.ninja
 	@cmake --build --preset tsan --target $(TSAN_TARGETS)
-	@TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan --output-on-failure -R 'unit\.(http|observability)$$'
+	@TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan --output-on-failure -R 'unit\.(http|observability|edge|db)$$'
 
 format:
 	@find src -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -5,17 +5,11 @@
 namespace keel::app {
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // quality_of returns the q parameter of one media range ("text/*;q=0.5"), 1 by default.
 double quality_of(std::string_view parameters) {
   while (!parameters.empty()) {
     const auto semicolon = parameters.find(';');
-    const auto parameter = trim(parameters.substr(0, semicolon));
+    const auto parameter = http::trim_whitespace(parameters.substr(0, semicolon));
     parameters = semicolon == std::string_view::npos ? std::string_view{} : parameters.substr(semicolon + 1);
     if (parameter.size() >= 2 && (parameter[0] == 'q' || parameter[0] == 'Q') && parameter[1] == '=') {
       try {
@@ -40,14 +34,14 @@ bool range_matches(std::string_view range, std::string_view media_type) {
 }  // namespace
 
 bool accepts_any(std::optional<std::string_view> accept, const std::vector<std::string>& produced) {
-  if (!accept || trim(*accept).empty()) return true;
+  if (!accept || http::trim_whitespace(*accept).empty()) return true;
   std::string_view remaining = *accept;
   while (!remaining.empty()) {
     const auto comma = remaining.find(',');
     const auto element = remaining.substr(0, comma);
     remaining = comma == std::string_view::npos ? std::string_view{} : remaining.substr(comma + 1);
     const auto semicolon = element.find(';');
-    const auto range = trim(element.substr(0, semicolon));
+    const auto range = http::trim_whitespace(element.substr(0, semicolon));
     const double quality = semicolon == std::string_view::npos ? 1.0 : quality_of(element.substr(semicolon + 1));
     if (quality <= 0.0) continue;
     for (const auto& media_type : produced) {

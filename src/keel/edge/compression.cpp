@@ -15,23 +15,15 @@ constexpr int kGzipWindowBits = 15 + 16;  // 32 KiB window, gzip wrapper
 constexpr int kMemLevel = 8;
 constexpr std::size_t kInflateChunk = 16 * 1024;
 
-constexpr std::string_view kBlank = " \t";
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(kBlank);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kBlank) - first + 1);
-}
-
 // q_is_zero reads the parameters after a coding (";q=0.5;x=y") and says
 // whether they set q to zero ("q=0", "q=0.000"). A malformed q counts as non-zero.
 bool q_is_zero(std::string_view parameters) {
   while (!parameters.empty()) {
     const auto semicolon = parameters.find(';');
-    const std::string_view parameter = trim(parameters.substr(0, semicolon));
+    const std::string_view parameter = http::trim_whitespace(parameters.substr(0, semicolon));
     parameters.remove_prefix(semicolon == std::string_view::npos ? parameters.size() : semicolon + 1);
     if (parameter.size() < 3 || (parameter[0] != 'q' && parameter[0] != 'Q') || parameter[1] != '=') continue;
-    const std::string_view value = trim(parameter.substr(2));
+    const std::string_view value = http::trim_whitespace(parameter.substr(2));
     if (value.empty() || value[0] != '0') return false;
     return value.find_first_not_of("0.", 1) == std::string_view::npos;
   }
@@ -91,7 +83,7 @@ bool accepts_gzip(std::optional<std::string_view> accept_encoding) {
     const std::string_view item = rest.substr(0, comma);
     rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
     const auto semicolon = item.find(';');
-    const std::string_view coding = trim(item.substr(0, semicolon));
+    const std::string_view coding = http::trim_whitespace(item.substr(0, semicolon));
     const bool acceptable = semicolon == std::string_view::npos || !q_is_zero(item.substr(semicolon + 1));
     if (http::iequals(coding, "gzip") || http::iequals(coding, "x-gzip")) {
       gzip_listed = gzip_listed.value_or(false) || acceptable;
@@ -104,7 +96,7 @@ bool accepts_gzip(std::optional<std::string_view> accept_encoding) {
 }
 
 bool is_compressible(std::string_view content_type) {
-  const std::string_view type = trim(content_type.substr(0, content_type.find(';')));
+  const std::string_view type = http::trim_whitespace(content_type.substr(0, content_type.find(';')));
   const auto slash = type.find('/');
   if (slash == std::string_view::npos) return false;
   const std::string_view major = type.substr(0, slash);

@@ -1,16 +1,11 @@
 #include "keel/edge/compression.hpp"
 #include "keel/edge/stages.hpp"
 #include "keel/errors/api_error.hpp"
+#include "keel/http/headers.hpp"
 #include "keel/http/route.hpp"
 
 namespace keel::edge {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 class DecompressionStage final : public http::Middleware {
  public:
@@ -21,7 +16,7 @@ class DecompressionStage final : public http::Middleware {
   http::Response handle(http::Request& request, const http::Next& next) const override {
     const auto header = request.headers.get("Content-Encoding");
     if (!header || request.context.early_error) return next(request);
-    const std::string_view coding = trim(*header);
+    const std::string_view coding = http::trim_whitespace(*header);
     if (http::iequals(coding, "gzip") || http::iequals(coding, "x-gzip")) {
       inflate(request);
     } else if (!http::iequals(coding, "identity")) {

@@ -7,14 +7,6 @@
 namespace keel::edge {
 namespace {
 
-constexpr std::string_view kBlank = " \t";
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(kBlank);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kBlank) - first + 1);
-}
-
 // strip_port turns "1.2.3.4:80", "[2001:db8::1]:80" and "[2001:db8::1]" into
 // the bare address; some proxies (Azure, IIS) append the client's port.
 std::string_view strip_port(std::string_view entry) {
@@ -35,7 +27,7 @@ std::optional<std::string> forwarded_client(std::span<const std::string_view> fo
     std::string_view rest = *value;
     while (true) {
       const auto comma = rest.rfind(',');
-      const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+      const std::string_view entry = http::trim_whitespace(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
       if (!entry.empty()) {
         const auto address = parse_ip(strip_port(entry));
         if (!address) return last_trusted ? std::optional(to_string(*last_trusted)) : std::nullopt;
@@ -53,7 +45,7 @@ std::optional<bool> forwarded_secure(std::span<const std::string_view> forwarded
   if (forwarded_proto.empty()) return std::nullopt;
   const std::string_view value = forwarded_proto.back();
   const auto comma = value.rfind(',');
-  const std::string_view last = trim(comma == std::string_view::npos ? value : value.substr(comma + 1));
+  const std::string_view last = http::trim_whitespace(comma == std::string_view::npos ? value : value.substr(comma + 1));
   return http::iequals(last, "https");
 }
 

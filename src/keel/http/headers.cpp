@@ -16,6 +16,13 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string_view trim_whitespace(std::string_view text) {
+  constexpr std::string_view kWhitespace = " \t";
+  const auto first = text.find_first_not_of(kWhitespace);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kWhitespace) - first + 1);
+}
+
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& [field_name, value] : fields_) {
     if (iequals(field_name, name)) return std::string_view(value);

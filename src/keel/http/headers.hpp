@@ -20,6 +20,10 @@ namespace keel::http {
 // iequals compares two ASCII strings ignoring case (header names, tokens).
 bool iequals(std::string_view a, std::string_view b);
 
+// trim_whitespace drops the spaces and tabs HTTP allows around field values,
+// list elements and parameters ("  gzip ;q=0 " → "gzip ;q=0").
+std::string_view trim_whitespace(std::string_view text);
+
 // Headers keeps fields in arrival order; names compare case-insensitively.
 class Headers {
  public:

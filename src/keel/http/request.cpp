@@ -109,14 +109,7 @@ std::string_view Request::path_param(std::string_view name) const {
 std::string Request::content_type() const {
   const auto value = headers.get("Content-Type");
   if (!value) return {};
-  auto media_type = value->substr(0, value->find(';'));
-  while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) {
-    media_type.remove_suffix(1);
-  }
-  while (!media_type.empty() && (media_type.front() == ' ' || media_type.front() == '\t')) {
-    media_type.remove_prefix(1);
-  }
-  std::string lowered(media_type);
+  std::string lowered(trim_whitespace(value->substr(0, value->find(';'))));
   for (auto& c : lowered) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }

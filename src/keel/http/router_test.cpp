@@ -109,6 +109,13 @@ TEST(Request, QueryParamsAreDecoded) {
   EXPECT_EQ(request.query_params().size(), 4u);
 }
 
+TEST(Headers, TrimWhitespaceDropsSpacesAndTabsOnly) {
+  EXPECT_EQ(trim_whitespace(" \tgzip ;q=0 \t"), "gzip ;q=0");
+  EXPECT_EQ(trim_whitespace("   "), "");
+  EXPECT_EQ(trim_whitespace(""), "");
+  EXPECT_EQ(trim_whitespace("\r\nx"), "\r\nx");
+}
+
 TEST(Request, ContentTypeDropsParametersAndCase) {
   Request request;
   request.headers.set("content-type", "Application/JSON ; charset=utf-8");
