@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 KEEL := build/release/keel
-TSAN_TARGETS := keel_http_test keel_observability_test keel_edge_test keel_db_test
+TSAN_TARGETS := keel_http_test keel_observability_test keel_db_test
 
 .PHONY: help setup build run test test-release test-asan test-tsan format clean
 
@@ -41,10 +41,10 @@ test-asan: build/asan/build.ninja
 	  ctest --preset asan --output-on-failure
 
 # ThreadSanitizer on the concurrency-heavy suites: the server, the logger and
-# metrics, the rate limiter and shared store, the database pool.
+# metrics, the database pool.
 test-tsan: build/tsan/build.ninja
 	@cmake --build --preset tsan --target $(TSAN_TARGETS)
-	@TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan --output-on-failure -R 'unit\.(http|observability|edge|db)$$'
+	@TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan --output-on-failure -R 'unit\.(http|observability|db)$$'
 
 format:
 	@find src -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
