@@ -291,14 +291,15 @@ MigrationStatus status(Connection& connection, std::span<const Migration> known)
 
 MigrationStatus status(Database& db) { return status(db, embedded_migrations(db.dialect())); }
 
-std::vector<std::int64_t> up(Database& db, std::span<const Migration> known, const MigrateOptions& options) {
+// apply_pending applies what is pending now, appending each version it applied to `applied`.
+void apply_pending(Database& db, std::span<const Migration> known, const MigrateOptions& options,
+                   std::vector<std::int64_t>& applied) {
   Connection connection = db.acquire();
   Driver& d = driver_of(connection);
   const MigrationSession session(d, db.timeout(), options.lock_timeout);
   run(d, kCreateTable);
   const MigrationStatus status = read_status(d, known);
   refuse_inconsistent(status);
-  std::vector<std::int64_t> applied;
   for (const MigrationRecord& pending : status.pending) {
     const Migration& m = find(known, pending.version);
     report(options, MigrationEvent::Phase::started, true, m);
@@ -312,7 +313,24 @@ std::vector<std::int64_t> up(Database& db, std::span<const Migration> known, con
            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started));
     if (ran) applied.push_back(m.version);
   }
-  return applied;
+}
+
+std::vector<std::int64_t> up(Database& db, std::span<const Migration> known, const MigrateOptions& options) {
+  // SQLite has no advisory lock, and a writer whose read snapshot went stale
+  // gets SQLITE_BUSY at once instead of waiting. Every step re-checks whether
+  // its version is applied, so a second migrator that loses such a race
+  // simply starts over.
+  constexpr int kSqliteAttempts = 5;
+  std::vector<std::int64_t> applied;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      apply_pending(db, known, options, applied);
+      return applied;
+    } catch (const DatabaseError& error) {
+      if (db.dialect() != Dialect::sqlite || !is_transient(error.kind()) || attempt == kSqliteAttempts) throw;
+      std::this_thread::sleep_for(kLockPoll);
+    }
+  }
 }
 
 std::vector<std::int64_t> up(Database& db, const MigrateOptions& options) {
