@@ -88,6 +88,24 @@ def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 
         time.sleep(interval)
 
 
+# The black-box suite runs on SQLite by default; `blackbox.postgres` (ctest) sets
+# KEEL_BLACKBOX_DIALECT=postgres and, through tests/support/postgres.sh, the
+# admin URL of a throwaway PostgreSQL: every server then gets a fresh database.
+BLACKBOX_DIALECT = os.environ.get("KEEL_BLACKBOX_DIALECT", "sqlite")
+
+
+def create_postgres_database() -> str:
+    """create_postgres_database makes an empty database on the test server and returns its URL."""
+    admin_url = os.environ.get("KEEL_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.fail("KEEL_BLACKBOX_DIALECT=postgres needs KEEL_TEST_POSTGRES_URL (run under tests/support/postgres.sh run)")
+    name = "keel_bb_" + _secrets.token_hex(6)
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", admin_url, "-c", f"CREATE DATABASE {name}"],
+                   check=True, capture_output=True, timeout=30)
+    base, _, query = admin_url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
+
+
 class KeelServer:
     """KeelServer is one `keel serve` process on a free port with its own temp dir and database."""
 
@@ -107,6 +125,8 @@ class KeelServer:
             # The shared server answers a few hundred requests from one address.
             "RATE_LIMIT_PER_MINUTE": "100000",
         }
+        if BLACKBOX_DIALECT == "postgres" and "DATABASE_URL" not in (overrides or {}):
+            self.env["DATABASE_URL"] = create_postgres_database()
         self.env.update(overrides or {})
         self.stdout_path = os.path.join(self.tmp, "stdout.log")
         self.stderr_path = os.path.join(self.tmp, "stderr.log")

@@ -44,7 +44,7 @@ class AccessLogStage final : public http::Middleware {
           {"duration_ms", std::round(seconds * 1e6) / 1e3},  // ms, µs precision
           {"client_ip", std::string_view(context.client_ip)},
           {"user_id", std::string_view(context.user_id)},
-          {"bytes_out", static_cast<std::int64_t>(response.body.size())},
+          {"bytes_out", static_cast<std::int64_t>(response.body_size())},
       };
       log.log(level, "request", fields);
     }

@@ -17,6 +17,8 @@
 #include "keel/observability/http_metrics.hpp"
 #include "keel/observability/metrics.hpp"
 #include "keel/observability/process_metrics.hpp"
+#include "keel/edge/shared_store.hpp"
+#include "keel/security/access_token.hpp"
 #include "keel/security/constant_time.hpp"
 
 namespace keel::app {
@@ -32,7 +34,9 @@ bool carries_body(const http::Request& request) {
 // The pipeline, outermost first. Order matters; each line says why. Edge
 // stages whose setting is off are left out, so they cost nothing.
 http::Pipeline build_pipeline(const config::Settings& settings, observability::MetricsRegistry& metrics,
-                              observability::HttpMetrics& http_metrics, std::shared_ptr<edge::RedisClient> redis) {
+                              observability::HttpMetrics& http_metrics, std::shared_ptr<edge::RedisClient> redis,
+                              const security::AccessTokenCodec& tokens, edge::SharedStore& store,
+                              const AuthHooks& auth_hooks) {
   http::Pipeline pipeline;
   // First, so every response and every log line of the request has its id.
   pipeline.add(make_request_id_stage());
@@ -57,11 +61,15 @@ http::Pipeline build_pipeline(const config::Settings& settings, observability::M
   }
   // Before any work is spent on a plain-HTTP request that will only be redirected or refused.
   if (settings.force_https) pipeline.add(edge::make_https_stage());
-  // Before handler work; an authentication stage goes above it so that callers get per-user budgets.
+  // Above the rate limiter, so callers with a valid token get per-user budgets; costs one HMAC.
+  pipeline.add(make_authentication_stage(tokens));
+  // Before handler work.
   if (settings.rate_limit_enabled) {
     pipeline.add(edge::make_rate_limit_stage(edge::make_rate_limiter(std::move(redis), metrics),
                                              edge::rate_limit_policies(settings), metrics));
   }
+  // Below the rate limiter: API-key lookups and session checks reach the database.
+  pipeline.add(make_authorization_stage(store, auth_hooks));
   // Last: only requests that passed every check pay for inflating a gzip body.
   pipeline.add(edge::make_decompression_stage(static_cast<std::size_t>(settings.max_body_bytes)));
   return pipeline;
@@ -84,7 +92,15 @@ App::App(config::Settings settings)
       return redis->ping() ? ReadinessResult{} : ReadinessResult{false, "unavailable"};
     });
   }
-  pipeline_ = build_pipeline(settings_, *metrics_, *http_metrics_, std::move(redis));
+  access_tokens_ = std::make_unique<security::AccessTokenCodec>(security::AccessTokenConfig{
+      .secret = settings_.secret_key,
+      .issuer = std::string(kTokenIssuer),
+      .audience = std::string(kTokenAudience),
+      .ttl = std::chrono::seconds(settings_.access_token_ttl),
+  });
+  shared_store_ = edge::make_shared_store(redis);
+  pipeline_ = build_pipeline(settings_, *metrics_, *http_metrics_, std::move(redis), *access_tokens_,
+                             *shared_store_, auth_hooks_);
   pipeline_.terminal([this](http::Request& request) { return dispatch(request); });
   add_operations_routes();
   if (settings_.docs_enabled) {
@@ -101,6 +117,15 @@ App::App(config::Settings settings)
 }
 
 App::~App() = default;
+
+void App::set_auth_hooks(AuthHooks hooks) { auth_hooks_ = std::move(hooks); }
+
+bool App::revoke_access_token(std::string_view token_id, std::int64_t expires_at) const {
+  // Kept until the token would expire anyway (plus the verifier's leeway), then it is harmless.
+  const auto remaining = expires_at - security::unix_now() + access_tokens_->config().leeway.count();
+  if (remaining <= 0) return true;
+  return shared_store_->put(denylist_key(token_id), "1", std::chrono::seconds(remaining));
+}
 
 void App::add_readiness_check(std::string name, ReadinessCheck check) {
   readiness_checks_.emplace_back(std::move(name), std::move(check));
@@ -132,7 +157,9 @@ http::ServerOptions App::server_options() const {
 }
 
 http::RequestPlan App::plan(http::Request& head) const {
-  http::RequestPlan request_plan{static_cast<std::size_t>(settings_.max_body_bytes), http::Execution::inline_io};
+  http::RequestPlan request_plan{.body_limit = static_cast<std::size_t>(settings_.max_body_bytes),
+                                 .execution = http::Execution::inline_io,
+                                 .body_spool_dir = {}};
   if (head.context.early_error) return request_plan;
   auto match = router_.match(head.method, head.path);
   if (match.outcome != http::RouteMatch::Outcome::found) return request_plan;
@@ -140,6 +167,22 @@ http::RequestPlan App::plan(http::Request& head) const {
   head.context.path_params = std::move(match.params);
   if (match.route->body_limit != 0) request_plan.body_limit = match.route->body_limit;
   request_plan.execution = match.route->execution;
+  if (match.route->spools_body) {
+    // An upload's body is only accepted from a caller who may send it: the
+    // token is checked from the head (an API key is looked up later, after
+    // the body, since that needs the database and this is an I/O thread).
+    if (match.route->authenticated && !head.headers.contains("X-API-Key")) {
+      const auto token = bearer_token(head);
+      if (!token) {
+        head.context.early_error = ErrorCode::unauthorized;
+        head.context.early_error_detail = "This route requires a bearer token or an API key.";
+      } else if (access_tokens_->verify(*token, security::unix_now()).problem != security::TokenProblem::none) {
+        head.context.early_error = ErrorCode::invalid_token;
+        head.context.early_error_detail = "The access token is invalid or expired.";
+      }
+    }
+    request_plan.body_spool_dir = settings_.upload_dir;
+  }
   return request_plan;
 }
 
@@ -159,7 +202,14 @@ http::Response App::handle(http::Request& request) const noexcept {
 // dispatch is the pipeline's terminal stage: routing outcomes, media types, the handler.
 http::Response App::dispatch(http::Request& request) const {
   auto& context = request.context;
-  if (context.early_error) throw ApiError(*context.early_error, context.early_error_detail);
+  if (context.early_error) {
+    ApiError error(*context.early_error, context.early_error_detail);
+    if (*context.early_error == ErrorCode::unauthorized) error.with_header("WWW-Authenticate", "Bearer");
+    if (*context.early_error == ErrorCode::invalid_token) {
+      error.with_header("WWW-Authenticate", R"(Bearer error="invalid_token")");
+    }
+    throw error;
+  }
 
   if (context.route == nullptr) {
     auto match = router_.match(request.method, request.path);
@@ -203,7 +253,8 @@ http::Response App::dispatch(http::Request& request) const {
 
   auto response = route.handler(request);
   if (route.deprecated) {
-    response.headers.set("Deprecation", "true");
+    response.headers.set("Deprecation",
+                         route.deprecated_since != 0 ? "@" + std::to_string(route.deprecated_since) : "true");
     if (!route.sunset.empty()) response.headers.set("Sunset", route.sunset);
   }
   return response;

@@ -16,11 +16,14 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <string_view>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "keel/app/auth.hpp"
 #include "keel/config/settings.hpp"
 #include "keel/http/middleware.hpp"
 #include "keel/http/router.hpp"
@@ -30,8 +33,18 @@ namespace keel::observability {
 class MetricsRegistry;
 class HttpMetrics;
 }  // namespace keel::observability
+namespace keel::security {
+class AccessTokenCodec;
+}  // namespace keel::security
+namespace keel::edge {
+class SharedStore;
+}  // namespace keel::edge
 
 namespace keel::app {
+
+// The `iss` and `aud` of every access token this server issues and accepts.
+inline constexpr std::string_view kTokenIssuer = "keel";
+inline constexpr std::string_view kTokenAudience = "keel-api";
 
 // ReadinessResult is one readiness check's answer: ok, or a short reason
 // (shown in /readiness, so it must not contain secrets or internals).
@@ -52,6 +65,17 @@ class App final : public http::Dispatcher {
   http::Router& router() { return router_; }
   const http::Router& router() const { return router_; }
   observability::MetricsRegistry& metrics() { return *metrics_; }
+
+  // access_tokens issues and verifies access tokens (SECRET_KEY, ACCESS_TOKEN_TTL).
+  const security::AccessTokenCodec& access_tokens() const { return *access_tokens_; }
+  // shared_store is state every replica sees (Redis when REDIS_URL is set, else memory):
+  // the token denylist, login throttling.
+  edge::SharedStore& shared_store() const { return *shared_store_; }
+  // set_auth_hooks installs the service's API-key and session checks (before serving).
+  void set_auth_hooks(AuthHooks hooks);
+  // revoke_access_token denylists token `token_id` until `expires_at` (Unix
+  // seconds); false when the store failed (the caller answers 503).
+  bool revoke_access_token(std::string_view token_id, std::int64_t expires_at) const;
 
   // add_readiness_check registers a dependency /readiness must see healthy.
   void add_readiness_check(std::string name, ReadinessCheck check);
@@ -76,6 +100,9 @@ class App final : public http::Dispatcher {
   http::Pipeline pipeline_;
   std::unique_ptr<observability::MetricsRegistry> metrics_;
   std::unique_ptr<observability::HttpMetrics> http_metrics_;
+  std::unique_ptr<security::AccessTokenCodec> access_tokens_;
+  std::unique_ptr<edge::SharedStore> shared_store_;
+  AuthHooks auth_hooks_;
   std::vector<std::pair<std::string, ReadinessCheck>> readiness_checks_;
   std::atomic<bool> draining_{false};
 };

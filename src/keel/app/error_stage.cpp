@@ -1,5 +1,6 @@
 #include "keel/app/problem.hpp"
 #include "keel/app/stages.hpp"
+#include "keel/security/password_hasher.hpp"
 #include "keel/db/error.hpp"
 #include "keel/http/route.hpp"
 #include "keel/observability/logger.hpp"
@@ -18,6 +19,12 @@ class ErrorStage final : public http::Middleware {
       return problem_response(error, request);
     } catch (const db::DatabaseError& error) {
       return database_error(request, error);
+    } catch (const security::HasherBusy&) {
+      // Every password-hashing slot stayed busy (a login flood): shed load, do not queue more.
+      return problem_response(errors::ApiError(errors::ErrorCode::service_unavailable,
+                                               "The server is busy; retry shortly.")
+                                  .with_header("Retry-After", "1"),
+                              request);
     } catch (const std::exception& error) {
       return internal_error(request, error.what());
     } catch (...) {

@@ -7,11 +7,21 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
+
+#include "keel/app/auth.hpp"
 
 #include "keel/http/middleware.hpp"
 
 namespace keel::observability {
 class HttpMetrics;
+}
+namespace keel::security {
+class AccessTokenCodec;
+}
+namespace keel::edge {
+class SharedStore;
 }
 
 namespace keel::app {
@@ -30,5 +40,16 @@ std::unique_ptr<http::Middleware> make_security_headers_stage();
 // make_error_stage is the catch-all: ApiError becomes its problem+json;
 // anything else becomes a logged 500 `internal_error` that reveals nothing.
 std::unique_ptr<http::Middleware> make_error_stage();
+
+// make_authentication_stage turns a valid bearer token into request.context.principal
+// (and user_id, for per-user rate limits); refuses a bad one on protected routes.
+std::unique_ptr<http::Middleware> make_authentication_stage(const security::AccessTokenCodec& tokens);
+
+// make_authorization_stage enforces a protected route's credentials: API keys,
+// the denylist, the service's hooks, the route's scopes.
+std::unique_ptr<http::Middleware> make_authorization_stage(edge::SharedStore& store, const AuthHooks& hooks);
+
+// denylist_key is the SharedStore key that marks access token `token_id` revoked.
+std::string denylist_key(std::string_view token_id);
 
 }  // namespace keel::app

@@ -454,6 +454,7 @@ void read_auth(Reader& r, Settings& s) {
 
 void read_uploads_and_email(Reader& r, Settings& s) {
   if (const auto dir = r.value("UPLOAD_DIR")) s.upload_dir = std::string(*dir);
+  if (const auto dir = r.value("OUTBOX_DIR")) s.outbox_dir = std::string(*dir);
   r.integer("UPLOAD_MAX_BYTES", s.upload_max_bytes);
   r.checked_list("UPLOAD_ALLOWED_TYPES", s.upload_allowed_types, is_mime_type,
                  "an exact MIME type such as image/png (no wildcards or parameters)");

@@ -103,6 +103,7 @@ struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
 
   // Uploads and email.
   std::string upload_dir = "./data/uploads";
+  std::string outbox_dir = "./data/outbox";  // emails as .eml files when smtp_url is unset
   std::int64_t upload_max_bytes = 10485760;
   std::vector<std::string> upload_allowed_types = {"image/png",  "image/jpeg",      "image/gif",
                                                    "image/webp", "application/pdf", "text/plain"};

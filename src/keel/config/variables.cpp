@@ -90,6 +90,8 @@ constexpr std::array kVariables = {
                  "zxcvbn strength floor for new passwords, bits"},
     // Uploads and email.
     VariableSpec{"UPLOAD_DIR", K::text, false, 0, 0, "./data/uploads", "attachment storage folder"},
+    VariableSpec{"OUTBOX_DIR", K::text, false, 0, 0, "./data/outbox",
+                 "where emails are written as .eml files when SMTP_URL is unset"},
     VariableSpec{"UPLOAD_MAX_BYTES", K::integer, false, 1 * kKiB, 5 * kGiB, "10485760",
                  "attachment size cap"},
     VariableSpec{"UPLOAD_ALLOWED_TYPES", K::list, false, 0, 0,

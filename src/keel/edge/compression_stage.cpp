@@ -24,8 +24,9 @@ class CompressionStage final : public http::Middleware {
   http::Response handle(http::Request& request, const http::Next& next) const override {
     auto response = next(request);
     // The cheap tests first: most responses (/health, small JSON) stop here.
-    if (response.body.size() < kMinCompressBytes || response.status < 200 || response.status == 204 ||
-        response.status == 206 || response.status == 304) {
+    // A file response is streamed from disk as stored (and may be a range): never compressed.
+    if (response.body_file || response.body.size() < kMinCompressBytes || response.status < 200 ||
+        response.status == 204 || response.status == 206 || response.status == 304) {
       return response;
     }
     auto& headers = response.headers;

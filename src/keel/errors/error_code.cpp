@@ -51,8 +51,13 @@ constexpr std::array kErrors{
               "The body is larger than the route's limit (MAX_BODY_BYTES or UPLOAD_MAX_BYTES)."},
     ErrorInfo{ErrorCode::uri_too_long, "uri_too_long", 414, "URI Too Long",
               "The request target is longer than the server accepts."},
+    ErrorInfo{ErrorCode::unsupported_file_type, "unsupported_file_type", 415, "Unsupported File Type",
+              "An uploaded file's type is not in UPLOAD_ALLOWED_TYPES, or its content, declared type and "
+              "file name extension disagree."},
     ErrorInfo{ErrorCode::unsupported_media_type, "unsupported_media_type", 415,
               "Unsupported Media Type", "The Content-Type is not one the route accepts."},
+    ErrorInfo{ErrorCode::range_not_satisfiable, "range_not_satisfiable", 416, "Range Not Satisfiable",
+              "The Range header asks for bytes past the end of the file; see Content-Range for its size."},
     ErrorInfo{ErrorCode::validation_error, "validation_error", 422, "Validation Error",
               "The body or a parameter failed validation; `errors` lists every failing field."},
     ErrorInfo{ErrorCode::rate_limited, "rate_limited", 429, "Too Many Requests",

@@ -34,6 +34,8 @@ enum class ErrorCode : std::uint8_t {
   payload_too_large,
   uri_too_long,
   unsupported_media_type,
+  unsupported_file_type,
+  range_not_satisfiable,
   rate_limited,
   header_too_large,
   invalid_grant,

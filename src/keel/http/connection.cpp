@@ -6,6 +6,11 @@
 // that differ (handshake, waiting for the next request, closing) are
 // `if constexpr (kTls)` branches.
 //
+// Uploads: a route whose plan names a body_spool_dir gets its body appended
+// to a SpooledFile as it arrives (SpoolBody), under the same body limit, and
+// a Response::file is sent from disk in chunks (FileRangeBody); neither
+// holds a whole file in memory.
+//
 // Threading: a connection's members are touched only on its strand (the
 // executor of `stream_`); every completion handler runs there. A pool
 // handler gets its own shared_ptr<Request> and posts its Response back to the
@@ -13,8 +18,12 @@
 // in ServerCore (atomics and a mutex).
 #include "keel/http/connection.hpp"
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -44,6 +53,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "keel/errors/error_code.hpp"
+#include "keel/http/spooled_file.hpp"
 
 namespace keel::http::detail {
 namespace {
@@ -68,6 +78,94 @@ constexpr std::size_t kDiscardChunk = 4096;
 // kTlsReadChunk is what a TLS connection reads while waiting for a request.
 constexpr std::size_t kTlsReadChunk = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// kSpoolPrefix names spooled bodies in the spool directory (dot: hidden from listings).
+constexpr std::string_view kSpoolPrefix = ".spool-";
+// kFileChunk is how much of a file response is read from disk per write.
+constexpr std::size_t kFileChunk = std::size_t{64} * 1024;
+
+// io_failure marks a local disk error (spool write, file read) apart from
+// socket errors (system category) and Beast's parse errors.
+error_code io_failure(int error_number) { return {error_number, boost::system::generic_category()}; }
+
+// SpoolBody is a Beast request body that appends each piece to a SpooledFile
+// as the parser produces it, so an upload never sits whole in memory; the
+// parser's body_limit still applies while it streams.
+struct SpoolBody {
+  using value_type = SpooledFile;
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(bhttp::header<isRequest, Fields>&, value_type& file) : file_(file) {}
+
+    void init(const boost::optional<std::uint64_t>&, error_code& ec) { ec = {}; }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+      std::size_t written = 0;
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers); ++it) {
+        const net::const_buffer piece = *it;
+        if (!file_.append(piece.data(), piece.size())) {
+          ec = io_failure(errno);
+          return written;
+        }
+        written += piece.size();
+      }
+      ec = {};
+      return written;
+    }
+
+    void finish(error_code& ec) { ec = {}; }
+
+   private:
+    value_type& file_;
+  };
+};
+
+// FileRangeBody is a Beast response body that reads a FileRange from disk
+// kFileChunk bytes at a time (pread: the descriptor's offset is never moved,
+// so one open file could serve several responses).
+struct FileRangeBody {
+  using value_type = std::shared_ptr<const FileRange>;
+
+  static std::uint64_t size(const value_type& file) { return file ? file->length() : 0; }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>&, const value_type& file) : file_(file) {}
+
+    void init(error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(error_code& ec) {
+      const std::uint64_t length = size(file_);
+      if (sent_ >= length) {
+        ec = {};
+        return boost::none;
+      }
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length - sent_, buffer_.size()));
+      ssize_t got = -1;
+      do {
+        got = ::pread(file_->fd(), buffer_.data(), want, static_cast<off_t>(file_->offset() + sent_));
+      } while (got < 0 && errno == EINTR);
+      // A file that shrank under us cannot honour the Content-Length sent: fail the write.
+      if (got <= 0) {
+        ec = io_failure(got < 0 ? errno : EIO);
+        return boost::none;
+      }
+      sent_ += static_cast<std::uint64_t>(got);
+      ec = {};
+      return std::make_pair(net::const_buffer(buffer_.data(), static_cast<std::size_t>(got)), sent_ < length);
+    }
+
+   private:
+    const value_type& file_;
+    std::uint64_t sent_ = 0;
+    std::array<char, kFileChunk> buffer_{};
+  };
+};
 
 // http_date formats the current time as an IMF-fixdate for the Date header,
 // formatted once per second per thread. Day and month names are spelled out
@@ -342,6 +440,9 @@ class BasicConnection final : public Connection,
     } catch (...) {  // plan() should not throw; if it does, the client gets a 500, not a crash
       return fail_request(ErrorCode::internal_error);
     }
+    // The dispatcher refused the request from its head (e.g. no credentials
+    // for an upload): answer before a byte of body is accepted.
+    if (request_.context.early_error) return fail_request(*request_.context.early_error);
     // Overload: beyond max_in_flight (this request included) a request bound
     // for the handler pool is refused before its body is read, so a flood
     // cannot grow the pool's queue and memory; inline routes (/health,
@@ -355,9 +456,17 @@ class BasicConnection final : public Connection,
     if (auto length = head_parser_->content_length(); length && *length > plan_.body_limit) {
       return fail_request(ErrorCode::payload_too_large);
     }
-    body_parser_.emplace(std::move(*head_parser_));
+    if (plan_.body_spool_dir.empty()) {
+      body_parser_.emplace(std::move(*head_parser_));
+      body_parser_->body_limit(plan_.body_limit);
+    } else {
+      auto spool = SpooledFile::create(plan_.body_spool_dir, kSpoolPrefix);
+      if (!spool) return fail_request(ErrorCode::internal_error);
+      spool_parser_.emplace(std::move(*head_parser_));
+      spool_parser_->get().body() = std::move(*spool);
+      spool_parser_->body_limit(plan_.body_limit);
+    }
     head_parser_.reset();
-    body_parser_->body_limit(plan_.body_limit);
     auto expect = request_.headers.get("Expect");
     if (request_.version == 11 && expect && iequals(*expect, "100-continue")) {
       return send_continue();
@@ -377,27 +486,43 @@ class BasicConnection final : public Connection,
   }
 
   void read_body() {
-    bhttp::async_read(stream_, buffer_, *body_parser_,
-                      [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+    auto on_read = [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); };
+    if (spool_parser_) return bhttp::async_read(stream_, buffer_, *spool_parser_, std::move(on_read));
+    bhttp::async_read(stream_, buffer_, *body_parser_, std::move(on_read));
   }
 
   void on_body(error_code ec) {
     if (phase_ != Phase::reading) return;
     if (!ec && deadline_expired_) ec = net::error::operation_aborted;
-    if (ec == bhttp::error::body_limit) return fail_request(ErrorCode::payload_too_large);
+    if (ec == bhttp::error::body_limit) {
+      spool_parser_.reset();  // removes the partial spool file before the 413 goes out
+      return fail_request(ErrorCode::payload_too_large);
+    }
+    if (ec && ec.category() == boost::system::generic_category()) {
+      spool_parser_.reset();  // the disk refused the spool (full, quota): not the client's fault
+      return fail_request(ErrorCode::internal_error);
+    }
     if (ec) return on_read_failed(ec);
-    request_.body = std::move(body_parser_->get().body());
-    body_parser_.reset();
+    if (spool_parser_) {
+      auto& spooled = spool_parser_->get().body();
+      spooled.finish_writing();
+      request_.body_file = std::make_shared<SpooledFile>(std::move(spooled));
+      spool_parser_.reset();
+    } else {
+      request_.body = std::move(body_parser_->get().body());
+      body_parser_.reset();
+    }
     dispatch();
   }
 
   // on_read_failed sorts a failed read into an answer (408, 431, 414, 400)
   // or a silent close (the client left, or never sent a byte).
   void on_read_failed(error_code ec) {
-    if (!body_parser_ && head_parser_) fill_request(head_parser_->get());
+    const bool reading_body = body_parser_.has_value() || spool_parser_.has_value();
+    spool_parser_.reset();  // a body cut short (timeout, disconnect) leaves no spool file
+    if (!reading_body && head_parser_) fill_request(head_parser_->get());
     if (deadline_expired_) {
-      const bool any_byte =
-          buffer_.size() > 0 || body_parser_.has_value() || (head_parser_ && head_parser_->got_some());
+      const bool any_byte = buffer_.size() > 0 || reading_body || (head_parser_ && head_parser_->got_some());
       if (any_byte) return fail_request(ErrorCode::request_timeout);
       return close();
     }
@@ -479,8 +604,10 @@ class BasicConnection final : public Connection,
     // The pool task owns the request, so the timeout answer needs its own
     // copy of the head (copied without the body).
     std::string body = std::move(request.body);
+    auto body_file = std::move(request.body_file);
     timeout_head_ = request;
     request.body = std::move(body);
+    request.body_file = std::move(body_file);
     const auto sequence = ++request_sequence_;
     arm(core_.options.handler_timeout, Deadline::handler);
     net::post(
@@ -534,19 +661,20 @@ class BasicConnection final : public Connection,
       response_.insert(name, value);
     }
     if (!has_date) response_.set(bhttp::field::date, http_date());
-    if (status < 200 || status == 204 || status == 304) {
-      // These statuses have no body and no Content-Length.
-    } else if (request.method == Method::head) {
-      response_.content_length(response.body.size());
-    } else {
-      response_.content_length(response.body.size());
-      response_.body() = std::move(response.body);
-    }
     response_.keep_alive(keep);
+    const bool has_body = !(status < 200 || status == 204 || status == 304);
+    if (has_body) response_.content_length(response.body_size());
     arm(core_.options.read_timeout, Deadline::write);
-    bhttp::async_write(stream_, response_, [self = this->shared_from_this()](error_code ec, std::size_t) {
-      self->on_written(ec);
-    });
+    auto on_write = [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); };
+    if (has_body && request.method != Method::head && response.body_file) {
+      // The head is moved over as is; only the body type differs.
+      file_response_.base() = std::move(response_.base());
+      file_response_.body() = std::move(response.body_file);
+      return bhttp::async_write(stream_, file_response_, std::move(on_write));
+    }
+    // No body for 1xx/204/304; HEAD answers carry the length but not the body.
+    if (has_body && request.method != Method::head) response_.body() = std::move(response.body);
+    bhttp::async_write(stream_, response_, std::move(on_write));
   }
 
   void on_written(error_code ec) {
@@ -554,6 +682,7 @@ class BasicConnection final : public Connection,
     disarm();
     finish_request();
     response_ = {};
+    file_response_ = {};  // closes the file
     if (ec) return close();
     if (close_after_response_) return linger_close();
     wait_for_request(/*first=*/false);
@@ -665,7 +794,9 @@ class BasicConnection final : public Connection,
   boost::beast::flat_buffer buffer_;  // keeps pipelined bytes between requests
   std::optional<bhttp::request_parser<bhttp::empty_body>> head_parser_;
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
-  bhttp::response<bhttp::string_body> response_;  // alive until its write completes
+  std::optional<bhttp::request_parser<SpoolBody>> spool_parser_;  // body to disk (plan_.body_spool_dir)
+  bhttp::response<bhttp::string_body> response_;                  // alive until its write completes
+  bhttp::response<FileRangeBody> file_response_;  // a Response::file, alive until its write completes
 
   Request request_;       // the request being read
   Request timeout_head_;  // head of the request on the pool, for the handler-timeout answer
@@ -675,10 +806,10 @@ class BasicConnection final : public Connection,
   Phase phase_ = Phase::waiting;
   Deadline deadline_ = Deadline::none;
   net::steady_timer::time_point deadline_at_{};  // when deadline_ expires
-  std::uint64_t wait_generation_ = 0;   // identifies the timer's current wait
-  bool timer_waiting_ = false;          // a wait on timer_ is outstanding
-  bool deadline_expired_ = false;       // the read deadline fired; the read is being cancelled
-  std::uint64_t request_sequence_ = 0;  // matches pool answers to the current request
+  std::uint64_t wait_generation_ = 0;            // identifies the timer's current wait
+  bool timer_waiting_ = false;                   // a wait on timer_ is outstanding
+  bool deadline_expired_ = false;                // the read deadline fired; the read is being cancelled
+  std::uint64_t request_sequence_ = 0;           // matches pool answers to the current request
   bool counted_in_flight_ = false;
   bool keep_alive_ = false;            // what the request's head asked for
   bool close_after_response_ = false;  // decided: this is the connection's last response

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,10 +23,30 @@
 #include "keel/errors/error_code.hpp"
 #include "keel/http/headers.hpp"
 #include "keel/http/method.hpp"
+#include "keel/http/spooled_file.hpp"
 
 namespace keel::http {
 
 struct Route;
+
+// Principal is an authenticated caller, set by the authentication stage.
+struct Principal {
+  enum class Credential { bearer, api_key };
+  std::string subject;              // the user id
+  std::vector<std::string> scopes;  // what the credential may do
+  Credential credential = Credential::bearer;
+  std::string token_id;             // bearer: the access token's jti; api_key: the key id
+  std::string session_id;           // bearer: the refresh-token family it came from ("" if none)
+  std::int64_t expires_at = 0;      // Unix seconds; 0 = does not expire
+
+  // has_scope says whether `scope` was granted.
+  bool has_scope(std::string_view scope) const {
+    for (const auto& granted : scopes) {
+      if (granted == scope) return true;
+    }
+    return false;
+  }
+};
 
 // RequestContext is what the framework learns about a request while it is
 // processed. Owned by the request; touched only by the thread running it.
@@ -39,6 +61,7 @@ struct RequestContext {
   std::string client_ip;         // peer address, or the trusted proxy's client
   bool secure = false;           // arrived over TLS (directly or per a trusted proxy)
   std::string user_id;           // authenticated subject, for logs and rate-limit keys
+  std::optional<Principal> principal;  // set by the authentication stage for a valid credential
   Clock::time_point received_at = Clock::now();
   Clock::time_point deadline = Clock::time_point::max();
 
@@ -59,6 +82,10 @@ struct Request {
   unsigned version = 11;    // 10 or 11
   Headers headers;
   std::string body;
+  // body_file replaces `body` on a route marked streams_body_to_file(): the
+  // body as spooled to disk while it arrived (null when none was sent). Shared
+  // so Request stays copyable; the file goes when the last holder lets go.
+  std::shared_ptr<SpooledFile> body_file;
   std::string peer_address;  // the TCP peer
   RequestContext context;
 

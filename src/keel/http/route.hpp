@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -103,13 +104,16 @@ struct Route {
   std::vector<Tag> tag_docs;          // tags declared with their description
   std::vector<std::string> consumes;  // body media types; empty = the route takes no body
   std::vector<std::string> produces{"application/json"};
-  std::vector<std::string> scopes;    // required OAuth2 scopes (enforced by auth middleware)
+  std::vector<std::string> scopes;    // required OAuth2 scopes (enforced by the authentication stage)
+  bool authenticated = false;         // a valid credential is required (implied by any scope)
   std::size_t body_limit = 0;         // 0 = the server's MAX_BODY_BYTES
   Execution execution = Execution::pool;
   int success_status = 200;
   bool deprecated = false;
   std::string sunset;                 // HTTP-date for the Sunset header of deprecated routes
+  std::int64_t deprecated_since = 0;  // Unix seconds for the Deprecation header; 0 = unknown
   bool rate_limited = true;           // false: exempt from rate limits (liveness/readiness probes)
+  bool spools_body = false;           // the body goes to a temp file (Request::body_file), not memory
 
   // Documentation only (read by keel/openapi/document.hpp).
   std::vector<BodyDoc> request_bodies;     // one per accepted media type
@@ -126,16 +130,27 @@ struct Route {
   Route& tagged(Tag tag) { tags.emplace_back(tag.name); tag_docs.push_back(tag); return *this; }
   Route& accepts(std::string media_type) { consumes.push_back(std::move(media_type)); return *this; }
   Route& produces_only(std::vector<std::string> types) { produces = std::move(types); return *this; }
-  Route& requires_scope(std::string scope) { scopes.push_back(std::move(scope)); return *this; }
+  Route& requires_scope(std::string scope) {
+    scopes.push_back(std::move(scope));
+    authenticated = true;
+    return *this;
+  }
+  // requires_auth demands a valid bearer token or API key, whatever its scopes.
+  Route& requires_auth() { authenticated = true; return *this; }
   Route& limit_body(std::size_t bytes) { body_limit = bytes; return *this; }
   Route& runs_inline() { execution = Execution::inline_io; return *this; }
   Route& status(int code) { success_status = code; return *this; }
-  Route& deprecate(std::string sunset_date) {
+  // deprecate marks the route deprecated since `since_unix` (RFC 9745 `Deprecation: @<seconds>`;
+  // 0 = no date, sent as `true`) until `sunset_date` (RFC 8594 HTTP-date).
+  Route& deprecate(std::string sunset_date, std::int64_t since_unix = 0) {
     deprecated = true;
     sunset = std::move(sunset_date);
+    deprecated_since = since_unix;
     return *this;
   }
   Route& exempt_from_rate_limit() { rate_limited = false; return *this; }
+  // streams_body_to_file spools the body to disk as it arrives (uploads); pair it with limit_body.
+  Route& streams_body_to_file() { spools_body = true; return *this; }
   // body documents a request body and accepts its media type.
   Route& body(BodyDoc doc) {
     if (std::find(consumes.begin(), consumes.end(), doc.media_type) == consumes.end()) {

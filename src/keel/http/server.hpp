@@ -30,6 +30,9 @@ namespace keel::http {
 struct RequestPlan {
   std::size_t body_limit = 0;         // bytes; a larger body is answered 413
   Execution execution = Execution::pool;
+  // body_spool_dir, when set, streams the body into a temp file there
+  // (Request::body_file) instead of memory; the limit applies as it arrives.
+  std::string body_spool_dir;
 };
 
 // Dispatcher is the application side of the server. Implementations must be
@@ -38,7 +41,10 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   // plan is called once the head is parsed (body not read). It may fill
-  // request.context (matched route, path parameters) for `handle` to reuse.
+  // request.context (matched route, path parameters) for `handle` to reuse,
+  // and may set context.early_error to refuse the request before its body is
+  // read (e.g. an upload without valid credentials); the connection then
+  // answers through `handle` and closes.
   virtual RequestPlan plan(Request& head) const = 0;
   // handle runs the pipeline and never throws. It also answers requests that
   // carry context.early_error (413, 431, 414, 408, handler timeout, …).

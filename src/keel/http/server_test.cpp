@@ -4,6 +4,7 @@
 #include "keel/http/server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,6 +13,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,6 +33,7 @@ namespace keel::http {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace std::string_literals;
 using Clock = std::chrono::steady_clock;
 
 long elapsed_ms(Clock::time_point since) {
@@ -35,16 +41,45 @@ long elapsed_ms(Clock::time_point since) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
 }
 
-// TestDispatcher routes by path: /hello runs inline, everything else on the pool.
+// kSpoolLimit is the body limit of the spooling route /upload.
+constexpr std::size_t kSpoolLimit = 8192;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// TestDispatcher routes by path: /hello runs inline, everything else on the
+// pool; /upload spools its body into spool_dir(), /file serves spool_dir()/served.bin,
+// /refuse is refused from its head.
 class TestDispatcher final : public Dispatcher {
  public:
+  TestDispatcher() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "keel-spool-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    spool_dir_ = pattern;
+  }
+  ~TestDispatcher() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(spool_dir_, ignored);
+  }
+  TestDispatcher(const TestDispatcher&) = delete;
+  TestDispatcher& operator=(const TestDispatcher&) = delete;
+
   RequestPlan plan(Request& head) const override {
     plans.fetch_add(1);
     RequestPlan plan;
     plan.body_limit = 1024;
     plan.execution = head.path == "/hello" ? Execution::inline_io : Execution::pool;
+    if (head.path == "/upload") {
+      plan.body_limit = kSpoolLimit;
+      plan.body_spool_dir = spool_dir_;
+    }
+    if (head.path == "/refuse") head.context.early_error = errors::ErrorCode::unauthorized;
     return plan;
   }
+
+  const std::string& spool_dir() const { return spool_dir_; }
 
   Response handle(Request& request) const noexcept override {
     if (request.context.early_error) {
@@ -52,6 +87,26 @@ class TestDispatcher final : public Dispatcher {
       return Response::text(row.status, std::string(row.name));
     }
     if (request.path == "/hello") return Response::text(200, "hi");
+    if (request.path == "/upload") {
+      if (!request.body_file) return Response::text(200, "no file");
+      const auto& spooled = *request.body_file;
+      return Response::text(200, read_file(spooled.path()))
+          .with_header("X-Spool", std::filesystem::path(spooled.path()).filename().string() + "|" +
+                                      std::to_string(spooled.size()) + "|" +
+                                      std::to_string(request.body.size()));
+    }
+    if (request.path == "/file") {
+      // The query is "" (whole file) or "o=OFFSET&n=LENGTH".
+      const std::string path = spool_dir_ + "/served.bin";
+      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return Response::text(500, "cannot open");
+      const auto offset = request.query_param("o");
+      const auto length = request.query_param("n");
+      if (!offset || !length) {
+        return Response::file(200, fd, 0, std::filesystem::file_size(path), "application/octet-stream");
+      }
+      return Response::file(206, fd, std::stoull(*offset), std::stoull(*length), "application/octet-stream");
+    }
     if (request.path == "/echo") return Response::text(200, request.body);
     if (request.path == "/empty") return Response::no_content();
     if (request.path == "/slow") {
@@ -73,6 +128,9 @@ class TestDispatcher final : public Dispatcher {
   }
 
   mutable std::atomic<int> plans{0};
+
+ private:
+  std::string spool_dir_;
 };
 
 struct RawResponse {
@@ -629,6 +687,186 @@ TEST(Server, ShutdownFinishesInFlightRequestsThenRunReturns) {
   EXPECT_EQ(running.drains(), 1);
   Client late(running.port());
   EXPECT_FALSE(late.connected() && late.read_response(false, 200ms));
+}
+
+// spool_files lists the spool files in `dir` (the served test file excluded).
+std::vector<std::string> spool_files(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const auto name = entry.path().filename().string();
+    if (name != "served.bin") names.push_back(name);
+  }
+  return names;
+}
+
+// eventually polls `condition` for up to a second.
+template <class Condition>
+bool eventually(Condition condition) {
+  const auto deadline = Clock::now() + 1000ms;
+  while (!condition()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// binary_body is `size` bytes covering every byte value, CR/LF and NUL included.
+std::string binary_body(std::size_t size) {
+  std::string body(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) body[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
+  return body;
+}
+
+TEST(Server, SpooledBodyReachesTheHandlerAsAFileWithTheExactBytes) {
+  RunningServer running;
+  const std::string body = binary_body(5000);  // over the 1024 in-memory limit, under kSpoolLimit
+  Client client(running.port());
+  client.send(post("/upload", body));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(response->body == body) << "spooled bytes differ";
+  const auto spool = response->header("X-Spool").value_or("");
+  EXPECT_EQ(spool.rfind(".spool-", 0), 0u) << spool;
+  EXPECT_NE(spool.find("|5000|0"), std::string::npos) << spool;  // size 5000; nothing in request.body
+  // The file goes with the request.
+  EXPECT_TRUE(eventually([&] { return spool_files(running.dispatcher().spool_dir()).empty(); }));
+}
+
+TEST(Server, ChunkedSpooledBodyIsReassembled) {
+  RunningServer running;
+  Client client(running.port());
+  client.send(
+      "POST /upload HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nab\0\r\n2\r\n\r\n\r\n0\r\n\r\n"s);
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "ab\0\r\n"s);
+  EXPECT_NE(response->header("X-Spool").value_or("").find("|5|"), std::string::npos);
+}
+
+TEST(Server, SpoolingRouteWithoutABodyGetsNoFile) {
+  RunningServer running;
+  Client client(running.port());
+  client.send(get("/upload"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "no file");
+  EXPECT_TRUE(spool_files(running.dispatcher().spool_dir()).empty());
+}
+
+TEST(Server, SpooledBodyOverTheLimitIs413AndLeavesNoFile) {
+  RunningServer running;
+  const auto& dir = running.dispatcher().spool_dir();
+  Client client(running.port());
+  const std::string chunk(3000, 'x');
+  client.send("POST /upload HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\nbb8\r\n" + chunk +
+              "\r\n");
+  // The first chunk is on disk before the body is complete: it streams.
+  ASSERT_TRUE(eventually([&] {
+    const auto files = spool_files(dir);
+    return files.size() == 1 && std::filesystem::file_size(dir + "/" + files[0]) == 3000;
+  }));
+  client.send("bb8\r\n" + chunk + "\r\nbb8\r\n" + chunk + "\r\n0\r\n\r\n");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(spool_files(dir).empty());  // removed before the answer went out
+}
+
+TEST(Server, DeclaredSpooledBodyOverTheLimitIs413WithoutAFile) {
+  RunningServer running;
+  Client client(running.port());
+  client.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 9000\r\n\r\n");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(spool_files(running.dispatcher().spool_dir()).empty());
+}
+
+TEST(Server, ClientLeavingMidBodyLeavesNoSpoolFile) {
+  RunningServer running;
+  const auto& dir = running.dispatcher().spool_dir();
+  {
+    Client client(running.port());
+    client.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 4000\r\n\r\n" +
+                std::string(1000, 'y'));
+    ASSERT_TRUE(eventually([&] {
+      const auto files = spool_files(dir);
+      return files.size() == 1 && std::filesystem::file_size(dir + "/" + files[0]) == 1000;
+    }));
+  }  // the client closes its socket here
+  EXPECT_TRUE(eventually([&] { return spool_files(dir).empty(); }));
+}
+
+TEST(Server, PlanCanRefuseARequestBeforeItsBody) {
+  RunningServer running;
+  Client client(running.port());
+  const auto start = Clock::now();
+  client.send("POST /refuse HTTP/1.1\r\nHost: test\r\nContent-Length: 500\r\n\r\n");  // body never sent
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->body, "unauthorized");
+  EXPECT_LT(elapsed_ms(start), 250);
+  EXPECT_TRUE(client.closed_within(1000ms));
+}
+
+TEST(Server, FileResponseIsStreamedByteExact) {
+  RunningServer running;
+  const std::string content = binary_body(200000);  // several 64 KiB reads
+  {
+    std::ofstream out(running.dispatcher().spool_dir() + "/served.bin", std::ios::binary);
+    out << content;
+  }
+  Client client(running.port());
+  client.send(get("/file") + "HEAD /file HTTP/1.1\r\nHost: test\r\n\r\n" + get("/hello"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->header("Content-Length"), "200000");
+  EXPECT_EQ(response->header("Content-Type"), "application/octet-stream");
+  EXPECT_TRUE(response->body == content) << "file bytes differ";
+  auto head = client.read_response(/*head_only=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("Content-Length"), "200000");
+  auto next = client.read_response();  // a HEAD that sent the file would corrupt this one
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "hi");
+}
+
+TEST(Server, FileRangeResponseSendsOnlyTheRange) {
+  RunningServer running;
+  const std::string content = binary_body(150000);
+  {
+    std::ofstream out(running.dispatcher().spool_dir() + "/served.bin", std::ios::binary);
+    out << content;
+  }
+  Client client(running.port());
+  client.send(get("/file?o=65530&n=70001") + get("/file?o=0&n=1"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 206);
+  EXPECT_EQ(response->header("Content-Length"), "70001");
+  EXPECT_TRUE(response->body == content.substr(65530, 70001)) << "range bytes differ";
+  auto first = client.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, content.substr(0, 1));
+}
+
+TEST(Server, FileShorterThanPromisedClosesTheConnection) {
+  RunningServer running;
+  {
+    std::ofstream out(running.dispatcher().spool_dir() + "/served.bin", std::ios::binary);
+    out << "short";
+  }
+  Client client(running.port());
+  client.send(get("/file?o=0&n=100"));
+  // The head promised 100 bytes; only a close can tell the client they will not come.
+  EXPECT_FALSE(client.read_response(false, 1000ms));
+  EXPECT_TRUE(client.closed_within(1000ms));
 }
 
 }  // namespace

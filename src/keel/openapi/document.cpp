@@ -336,7 +336,7 @@ class Generator {
       derive(415);
     }
     if (has_body || has_params) derive(422);
-    if (!route.scopes.empty() || !route.security_schemes.empty()) derive(401);
+    if (route.authenticated || !route.scopes.empty() || !route.security_schemes.empty()) derive(401);
     if (!route.scopes.empty()) derive(403);
     if (has_path_params) derive(404);
     derive(406);
@@ -352,7 +352,7 @@ class Generator {
 
   json::array security(const Route& route) {
     json::array requirements;
-    if (!route.scopes.empty()) {
+    if (route.authenticated || !route.scopes.empty()) {
       json::array scopes;
       for (const auto& scope : route.scopes) {
         if (!scopes_.contains(scope))
