@@ -25,6 +25,18 @@ if(TARGET keel_db_test)
     TIMEOUT 300)
 endif()
 
+# The PostgreSQL cases of other areas' unit tests (job claims under SKIP LOCKED, the audit log).
+foreach(area IN ITEMS jobs audit)
+  if(TARGET keel_${area}_test)
+    add_test(NAME unit.${area}.postgres
+      COMMAND ${KEEL_PG_SCRIPT} run ${KEEL_PG_STATE} $<TARGET_FILE:keel_${area}_test> --gtest_filter=*postgresql*)
+    set_tests_properties(unit.${area}.postgres PROPERTIES
+      FIXTURES_REQUIRED keel_postgres
+      RESOURCE_LOCK keel_postgres_server
+      TIMEOUT 300)
+  endif()
+endforeach()
+
 if(TARGET keel)
   # The database commands of the real binary (migrate, backup, restore) on
   # SQLite and PostgreSQL, driven by Debian's Python (tests/db).
@@ -36,4 +48,28 @@ if(TARGET keel)
     RESOURCE_LOCK keel_postgres_server
     ENVIRONMENT "KEEL_BINARY=$<TARGET_FILE:keel>"
     TIMEOUT 300)
+endif()
+
+if(TARGET keel)
+  # The API's black-box suites again, on PostgreSQL: every server the tests
+  # start gets a fresh database on the throwaway cluster (keel_harness.py).
+  file(GLOB keel_pg_blackbox CONFIGURE_DEPENDS
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_auth*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_users*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_items*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_attachments*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_api_keys*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_admin*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_privacy*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_database*.py)
+  if(keel_pg_blackbox)
+    add_test(NAME blackbox.postgres
+      COMMAND ${KEEL_PG_SCRIPT} run ${KEEL_PG_STATE}
+              /usr/bin/python3 -m pytest -q -p no:cacheprovider ${keel_pg_blackbox})
+    set_tests_properties(blackbox.postgres PROPERTIES
+      FIXTURES_REQUIRED keel_postgres
+      RESOURCE_LOCK keel_postgres_server
+      ENVIRONMENT "KEEL_BINARY=$<TARGET_FILE:keel>;KEEL_SOURCE_DIR=${CMAKE_SOURCE_DIR};KEEL_BLACKBOX_DIALECT=postgres"
+      TIMEOUT 900)
+  endif()
 endif()

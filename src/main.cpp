@@ -6,6 +6,9 @@
 // 78 bad configuration (EX_CONFIG).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <optional>
@@ -20,8 +23,18 @@
 #include "keel/db/error.hpp"
 #include "keel/db/health.hpp"
 #include "keel/observability/logger.hpp"
+#include "keel/mail/mailer.hpp"
+#include "keel/mail/templates.hpp"
+#include "keel/openapi/docs_site.hpp"
 #include "keel/openapi/document.hpp"
+#include "keel/security/password_hasher.hpp"
+#include "keel/security/password_policy.hpp"
+#include "keel/jobs/commands.hpp"
+#include "keel/jobs/jobs_sql.hpp"
+#include "keel/jobs/runner.hpp"
+#include "service/email/email_sender.hpp"
 #include "service/routes.hpp"
+#include "service/users/create_admin.hpp"
 
 namespace {
 
@@ -29,6 +42,7 @@ namespace config = keel::config;
 namespace observability = keel::observability;
 
 constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
 
 observability::LogLevel to_log_level(config::LogLevel level) {
   switch (level) {
@@ -58,6 +72,35 @@ void configure_logging(const config::Settings& settings) {
                                         : observability::LogFormat::text);
 }
 
+// run_create_admin creates (or promotes) a superuser. The password comes from
+// KEEL_ADMIN_PASSWORD or the first line of stdin — never argv, where `ps` and
+// shell history would show it.
+int run_create_admin(const std::string& email) {
+  auto settings = load_settings();
+  if (!settings) return config::kExitConfig;
+  std::string password;
+  // Read once, before any thread starts.
+  if (const char* from_env = std::getenv("KEEL_ADMIN_PASSWORD")) {  // NOLINT(concurrency-mt-unsafe)
+    password = from_env;
+  } else {
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+  }
+  if (password.empty()) {
+    std::cerr << "keel create-admin: no password: pipe it on stdin or set KEEL_ADMIN_PASSWORD\n";
+    return kExitUsage;
+  }
+  try {
+    keel::db::Database database(*settings);
+    keel::security::PasswordHasher hasher({});
+    const keel::security::PasswordPolicy policy{.min_entropy_bits = static_cast<double>(settings->password_min_entropy_bits)};
+    return service::users::create_admin(database, hasher, policy, email, password, std::cout, std::cerr);
+  } catch (const keel::db::DatabaseError& error) {
+    std::cerr << "keel: database error: " << error.what() << '\n';
+    return keel::db::is_transient(error.kind()) ? keel::db::commands::kExitUnavailable : kExitFailure;
+  }
+}
+
 int run_check_config() {
   auto settings = load_settings();
   if (!settings) return config::kExitConfig;
@@ -81,6 +124,41 @@ int with_database(Command command) {
     return keel::db::is_transient(error.kind()) ? commands::kExitUnavailable : kExitFailure;
   }
 }
+
+// ServiceParts are what the service is built with besides the app and the database.
+struct ServiceParts {
+  ServiceParts(keel::app::App& app, keel::db::Database& database)
+      : passwords({.parameters = {},
+                   // Half the handler threads at most: a login flood leaves the rest for other requests.
+                   .max_concurrent = static_cast<std::size_t>(std::max(1, app.settings().workers / 2)),
+                   .queue_timeout = std::chrono::milliseconds(1000)}),
+        mailer(keel::mail::make_mailer(app.settings(), app.settings().outbox_dir)),
+        email(database),
+        jobs(database, {.metrics = &app.metrics()}) {
+    database.register_statements(keel::jobs::kJobStatements);
+    jobs.register_handler(std::string(service::kEmailJobKind), service::EmailDelivery(load_templates(), *mailer));
+  }
+
+  static std::optional<keel::mail::TemplateSet> load_templates() {
+    // KEEL_EMAIL_TEMPLATES is an install path, not a setting; read before any thread starts.
+    const char* override_dir = std::getenv("KEEL_EMAIL_TEMPLATES");  // NOLINT(concurrency-mt-unsafe)
+    auto& log = observability::logger();
+    const auto dir = keel::mail::find_templates_dir(override_dir, keel::openapi::executable_path());
+    if (!dir) {
+      log.error("email templates not found: emails will not be sent",
+                {{"hint", "install share/keel/templates/email, or set KEEL_EMAIL_TEMPLATES"}});
+      return std::nullopt;
+    }
+    auto loaded = keel::mail::TemplateSet::load(*dir);
+    for (const auto& problem : loaded.problems) log.error("email template problem", {{"detail", problem}});
+    return std::move(loaded.templates);
+  }
+
+  keel::security::PasswordHasher passwords;
+  std::unique_ptr<keel::mail::Mailer> mailer;
+  service::QueuedEmailSender email;
+  keel::jobs::JobRunner jobs;
+};
 
 int run_serve(bool migrate_first) {
   auto settings = load_settings();
@@ -123,8 +201,16 @@ int run_serve(bool migrate_first) {
       const auto probe = keel::db::readiness(database);
       return keel::app::ReadinessResult{probe.ok, probe.reason};
     });
-    service::register_routes(app);
-    return keel::app::serve(app);
+    ServiceParts parts(app, database);
+    service::ServiceContext context{app, database, parts.passwords, parts.email, parts.jobs};
+    service::register_routes(context);
+    if (app.settings().job_workers > 0) parts.jobs.start(app.settings().job_workers);
+    const int exit_code = keel::app::serve(app);
+    // The server drained; running jobs get the same grace, the rest stay queued for the next start.
+    if (!parts.jobs.stop(std::chrono::milliseconds(app.settings().shutdown_grace_ms))) {
+      log.warning("a job outlived the shutdown grace; another process will retry it");
+    }
+    return exit_code;
   } catch (const std::exception& error) {
     log.error("server failed", {{"error", error.what()}});
     log.flush();
@@ -143,7 +229,11 @@ int run_openapi(bool list_routes) {
                                     observability::fd_writer(2));
   try {
     keel::app::App app(std::move(*settings));
-    service::register_routes(app);
+    // Routes are only described, never run: the database is not connected (it connects lazily).
+    keel::db::Database database(app.settings());
+    ServiceParts parts(app, database);
+    service::ServiceContext context{app, database, parts.passwords, parts.email, parts.jobs};
+    service::register_routes(context);
     if (list_routes) {
       for (const auto& route : app.router().routes()) {
         std::cout << keel::http::to_string(route.method) << ' ' << route.path_template << ' '
@@ -186,6 +276,26 @@ int main(int argc, char** argv) {
   restore->add_option("PATH", restore_path, "Backup file to read")->required()->check(CLI::ExistingFile);
   restore->add_flag("--yes", restore_confirmed, "Confirm that the current data will be replaced");
 
+  std::string admin_email;
+  auto* create_admin = cli.add_subcommand(
+      "create-admin", "Create a superuser (or promote an existing user); password from stdin or KEEL_ADMIN_PASSWORD");
+  create_admin->add_option("--email", admin_email, "The administrator's email address")->required();
+
+  auto* jobs = cli.add_subcommand("jobs", "Inspect and manage the background job queue");
+  jobs->require_subcommand(1);
+  std::string jobs_state;
+  int jobs_limit = keel::jobs::commands::kDefaultListLimit;
+  auto* jobs_list = jobs->add_subcommand("list", "List jobs (JSON lines), newest first");
+  jobs_list->add_option("--state", jobs_state, "Only jobs in this state: queued, running, succeeded, dead");
+  jobs_list->add_option("--limit", jobs_limit, "At most this many jobs")->check(CLI::PositiveNumber);
+  std::string retry_id;
+  auto* jobs_retry = jobs->add_subcommand("retry", "Queue a dead job again, with its attempts reset");
+  jobs_retry->add_option("ID", retry_id, "The job id")->required();
+  int purge_days = 0;
+  auto* jobs_purge = jobs->add_subcommand("purge-dead", "Delete dead jobs");
+  jobs_purge->add_option("--older-than-days", purge_days, "Only those that died at least N days ago")
+      ->check(CLI::NonNegativeNumber);
+
   auto* check_config = cli.add_subcommand("check-config", "Audit the configuration against the production rules");
   auto* version = cli.add_subcommand("version", "Print the version and build");
   bool list_routes = false;
@@ -212,5 +322,19 @@ int main(int argc, char** argv) {
         [&](auto& db, const auto& out) { return commands::restore(db, restore_path, restore_confirmed, out); });
   }
   if (*openapi) return run_openapi(list_routes);
+  if (*create_admin) return run_create_admin(admin_email);
+  if (*jobs_list) {
+    return with_database([&](auto& db, const auto& out) {
+      return keel::jobs::commands::list(db, jobs_state.empty() ? std::nullopt : std::optional<std::string_view>(jobs_state),
+                                        jobs_limit, out);
+    });
+  }
+  if (*jobs_retry) {
+    return with_database([&](auto& db, const auto& out) { return keel::jobs::commands::retry(db, retry_id, out); });
+  }
+  if (*jobs_purge) {
+    return with_database(
+        [&](auto& db, const auto& out) { return keel::jobs::commands::purge_dead(db, purge_days, out); });
+  }
   return run_serve(migrate_first);
 }

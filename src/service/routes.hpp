@@ -1,14 +1,16 @@
 // service/routes.hpp — every route of the reference service, registered in one place.
 //
-//   keel::app::App app(settings);
-//   service::register_routes(app);
+//   service::ServiceContext context{app, database, password_hasher, email};
+//   service::register_routes(context);
 #pragma once
 
-#include "keel/app/app.hpp"
+#include "service/context.hpp"
 
 namespace service {
 
-// register_routes adds the service's routes to `app` (demo routes only in development and test).
-void register_routes(keel::app::App& app);
+// register_routes adds the service's routes to context.app, installs its
+// authentication hooks, and registers its statements with the database
+// (demo routes only in development and test).
+void register_routes(ServiceContext& context);
 
 }  // namespace service

@@ -1,0 +1,3 @@
+DROP TABLE attachments;
+DROP TABLE item_tags;
+DROP TABLE items;

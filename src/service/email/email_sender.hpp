@@ -1,0 +1,52 @@
+// service/email/email_sender.hpp — emails go out through the job queue.
+//
+// send() enqueues an `email.send` job (template, recipient, variables); a
+// worker renders the template from its file and hands it to the mailer
+// (SMTP, or the outbox folder in development), retrying with backoff when
+// the mail server is down. A request therefore never fails, nor waits,
+// because of mail.
+//
+//   QueuedEmailSender email(database);
+//   email.send("password_reset", "ada@example.com", {{"token", token}, ...});
+//   runner.register_handler(std::string(kEmailJobKind), EmailDelivery(std::move(templates), *mailer));
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "keel/db/database.hpp"
+#include "keel/jobs/job.hpp"
+#include "keel/mail/mailer.hpp"
+#include "keel/mail/templates.hpp"
+#include "service/context.hpp"
+
+namespace service {
+
+// kEmailJobKind is the job kind of one templated email.
+inline constexpr std::string_view kEmailJobKind = "email.send";
+
+// QueuedEmailSender enqueues each email as a job in its own transaction.
+class QueuedEmailSender final : public EmailSender {
+ public:
+  explicit QueuedEmailSender(keel::db::Database& database) : database_(database) {}
+
+  void send(std::string_view template_name, std::string_view to, const EmailVariables& variables) override;
+
+ private:
+  keel::db::Database& database_;
+};
+
+// EmailDelivery is the `email.send` job handler: render, then send. A
+// permanent failure (no templates, unknown template, refused recipient)
+// ends the job at once; anything else is retried by the queue.
+class EmailDelivery {
+ public:
+  EmailDelivery(std::optional<keel::mail::TemplateSet> templates, keel::mail::Mailer& mailer);
+  void operator()(const keel::jobs::Job& job) const;
+
+ private:
+  std::shared_ptr<const keel::mail::TemplateSet> templates_;
+  keel::mail::Mailer* mailer_;
+};
+
+}  // namespace service
