@@ -18,6 +18,7 @@
 #include "keel/app/database_metrics.hpp"
 #include "keel/config/audit.hpp"
 #include "keel/config/load.hpp"
+#include "keel/db/catalog.hpp"
 #include "keel/db/commands.hpp"
 #include "keel/db/database.hpp"
 #include "keel/db/error.hpp"
@@ -181,6 +182,10 @@ int run_serve(bool migrate_first) {
     keel::app::App app(std::move(*settings));
     auto database_options = keel::db::DatabaseOptions::from_settings(app.settings());
     keel::app::observe_queries(app.metrics(), database_options);
+    // In development and tests a query missing from the statement catalog fails
+    // loudly, so the EXPLAIN check (keel explain-queries) provably sees every query.
+    const auto env = app.settings().app_env;
+    database_options.enforce_catalog = env == config::AppEnv::development || env == config::AppEnv::test;
     // Declared after the app, so destroyed first: nothing scrapes /metrics once serve() returned.
     keel::db::Database database(std::move(database_options));
     keel::app::register_pool_metrics(app.metrics(), database);
@@ -216,6 +221,37 @@ int run_serve(bool migrate_first) {
     log.flush();
     std::cerr << "keel: " << error.what() << '\n';
     return kExitFailure;
+  }
+}
+
+// run_explain_queries plans every statement the service registers against the
+// configured (migrated) database and fails on a full scan nobody declared.
+int run_explain_queries() {
+  auto settings = load_settings();
+  if (!settings) return config::kExitConfig;
+  observability::logger().configure(observability::LogLevel::error, observability::LogFormat::text,
+                                    observability::fd_writer(2));
+  try {
+    keel::app::App app(std::move(*settings));
+    keel::db::Database database(app.settings());
+    ServiceParts parts(app, database);
+    service::ServiceContext context{app, database, parts.passwords, parts.email, parts.jobs};
+    service::register_routes(context);
+    const auto statements = database.catalog().statements();
+    auto connection = database.acquire();
+    const auto report = keel::db::explain_statements(connection, statements);
+    for (const auto& scan : report.accepted_scans) {
+      std::cout << "accepted full scan: " << scan.statement << " on " << scan.table << " (" << scan.reason << ")\n";
+    }
+    std::cout << statements.size() << " statements planned on " << keel::db::to_string(database.dialect()) << '\n';
+    if (!report.ok()) {
+      std::cerr << report.summary();
+      return kExitFailure;
+    }
+    return 0;
+  } catch (const keel::db::DatabaseError& error) {
+    std::cerr << "keel: database error: " << error.what() << '\n';
+    return keel::db::is_transient(error.kind()) ? keel::db::commands::kExitUnavailable : kExitFailure;
   }
 }
 
@@ -281,6 +317,9 @@ int main(int argc, char** argv) {
       "create-admin", "Create a superuser (or promote an existing user); password from stdin or KEEL_ADMIN_PASSWORD");
   create_admin->add_option("--email", admin_email, "The administrator's email address")->required();
 
+  auto* explain_queries = cli.add_subcommand(
+      "explain-queries", "Plan every query the service makes; fail on an undeclared full table scan");
+
   auto* jobs = cli.add_subcommand("jobs", "Inspect and manage the background job queue");
   jobs->require_subcommand(1);
   std::string jobs_state;
@@ -323,6 +362,7 @@ int main(int argc, char** argv) {
   }
   if (*openapi) return run_openapi(list_routes);
   if (*create_admin) return run_create_admin(admin_email);
+  if (*explain_queries) return run_explain_queries();
   if (*jobs_list) {
     return with_database([&](auto& db, const auto& out) {
       return keel::jobs::commands::list(db, jobs_state.empty() ? std::nullopt : std::optional<std::string_view>(jobs_state),

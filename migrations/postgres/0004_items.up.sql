@@ -4,9 +4,9 @@
 -- title, the id breaking ties, which is what keyset pagination compares
 -- against. Tags are kept twice: as a JSON array on the item, read with it in
 -- one row, and as item_tags rows, which the `tag` filter probes by key.
--- Timestamps are UTC ISO 8601 text with microseconds, written by the
--- service, so they sort as text and round-trip exactly through a cursor
--- (the same in both dialects, like the identity tables').
+-- Timestamps are fixed-width UTC ISO 8601 text (keel/audit/timestamp.hpp),
+-- the same in both dialects: they sort as text and round-trip exactly
+-- through a cursor.
 CREATE TABLE items (
   id TEXT PRIMARY KEY,                  -- UUIDv7, made by the service
   owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,

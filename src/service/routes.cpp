@@ -9,6 +9,7 @@
 #include "service/demo/widgets.hpp"
 #include "service/items/routes.hpp"
 #include "service/privacy/routes.hpp"
+#include "service/retention/retention.hpp"
 
 namespace service {
 
@@ -25,6 +26,7 @@ void register_routes(ServiceContext& context) {
   api_keys::register_api_key_routes(context);
   admin::register_admin_routes(context);
   privacy::register_privacy_routes(context);
+  retention::register_retention(context);  // the hourly purge job (docs/retention.md)
 
   const auto env = app.settings().app_env;
   if (env == keel::config::AppEnv::development || env == keel::config::AppEnv::test) {

@@ -22,6 +22,7 @@ import select
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -252,6 +253,20 @@ class KeelServer:
 
     def remove_tmp(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """sql runs one statement (`?` placeholders) on this server's database, SQLite or
+        PostgreSQL, commits, and returns the rows (empty for statements without a result)."""
+        url = self.env["DATABASE_URL"]
+        if url.startswith("sqlite:///"):
+            with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+                rows = conn.execute(statement, params).fetchall()
+                conn.commit()
+                return rows
+        import psycopg2  # Debian's python3-psycopg2; only the PostgreSQL runs need it
+        with psycopg2.connect(url.replace("postgresql://", "postgres://", 1)) as conn, conn.cursor() as cur:
+            cur.execute(statement.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description else []
 
 
 # --------------------------------------------------------------------------- raw HTTP

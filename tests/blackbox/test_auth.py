@@ -14,7 +14,6 @@ import email.policy
 import os
 import re
 import secrets
-import sqlite3
 import string
 import time
 
@@ -226,9 +225,7 @@ def test_register_sends_a_verification_mail_and_verify_email_works_once(ident, c
 def test_stored_hash_is_argon2id_and_verifies_with_argon2_cffi(ident, c):
     resp, email_addr, password = register(c)
     assert resp.status_code == 201
-    db = ident.env["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(db) as conn:
-        (stored,) = conn.execute("SELECT password_hash FROM users WHERE email = ?", (email_addr,)).fetchone()
+    ((stored,),) = ident.sql("SELECT password_hash FROM users WHERE email = ?", (email_addr,))
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$"), stored
     assert argon2.PasswordHasher().verify(stored, password)
     with pytest.raises(argon2.exceptions.VerifyMismatchError):

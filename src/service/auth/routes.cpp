@@ -102,7 +102,7 @@ struct VerifyEmailRequest {
 struct Accepted {
   std::string detail;
 
-  static constexpr std::string_view kModelName = "Accepted";
+  static constexpr std::string_view kModelName = "PasswordRecoveryAccepted";
   template <class V>
   static void fields(V& v) {
     v.field("detail", &Accepted::detail, m::describe("What happens next"));

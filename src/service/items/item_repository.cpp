@@ -1,12 +1,11 @@
 #include "service/items/item_repository.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <utility>
 
 #include <boost/json.hpp>
 
+#include "keel/audit/timestamp.hpp"
 #include "keel/security/random.hpp"
 
 namespace service::items {
@@ -99,20 +98,6 @@ constexpr const Statement* kItemStatements[] = {
     &kDeleteTags, &kAttachmentFiles, &kListNewest, &kListOldest, &kListByTitle,
 };
 
-// utc_now is the current time as stored: ISO 8601, UTC, microseconds.
-std::string utc_now() {
-  using namespace std::chrono;
-  const auto now = time_point_cast<microseconds>(system_clock::now());
-  const std::time_t seconds = system_clock::to_time_t(time_point_cast<std::chrono::seconds>(now));
-  const auto micros = (now.time_since_epoch() % std::chrono::seconds(1)).count();
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char date_time[32];
-  std::strftime(date_time, sizeof date_time, "%Y-%m-%dT%H:%M:%S", &utc);
-  // 1000000 + micros, minus its leading 1: six digits, zero-padded.
-  return std::string(date_time) + '.' + std::to_string(1000000 + micros).substr(1) + 'Z';
-}
-
 // unique_tags drops repeated tags, keeping the first of each (item_tags has one row per tag).
 std::vector<std::string> unique_tags(const std::vector<std::string>& tags) {
   std::vector<std::string> unique;
@@ -166,7 +151,7 @@ Item insert_item(keel::db::Connection& connection, std::string owner_id, ItemCre
   item.tags = unique_tags(item.tags);
   item.id = keel::security::uuid_v7();
   item.owner_id = std::move(owner_id);
-  item.created_at = item.updated_at = utc_now();
+  item.created_at = item.updated_at = keel::audit::now_timestamp();
   item.version = 1;
   const std::string tags = tags_json(item.tags);
   connection.execute(kInsertItem,
@@ -177,7 +162,7 @@ Item insert_item(keel::db::Connection& connection, std::string owner_id, ItemCre
 
 bool save_item(keel::db::Connection& connection, Item& item) {
   item.tags = unique_tags(item.tags);
-  const std::string updated_at = utc_now();
+  const std::string updated_at = keel::audit::now_timestamp();
   const std::string tags = tags_json(item.tags);
   const auto written = connection.execute(
       kUpdateItem, {item.id, item.version, item.title, item.description, tags, updated_at});

@@ -61,7 +61,7 @@ std::optional<std::string> text_param(const Request& request, std::string_view n
   if (!value) return value;
   const auto invalid = [&](std::string msg, std::string type) {
     return ApiError(ErrorCode::validation_error, "A query parameter is invalid.",
-                   {{{std::string("query"), std::string(name)}, std::move(msg), std::move(type)}});
+                    {{{std::string("query"), std::string(name)}, std::move(msg), std::move(type)}});
   };
   const auto length = keel::model::utf8_length(*value);
   if (!length) {
@@ -289,6 +289,7 @@ void register_item_routes(ServiceContext& context, ItemRouteHooks hooks) {
       .param(item_id).param(if_match)
       .body(doc::json(ItemReplace{{.title = "Buy milk", .description = std::nullopt, .tags = {}}}))
       .responds(doc::response(200, "The item as stored.", doc::json<Item>()).with_header(doc::etag()))
+      .responds(doc::problem(409, "Another request changed the item meanwhile; read it again."))
       .responds(doc::problem(412, "If-Match names an older version of the item."));
 
   auto merge_patch = doc::json(patch_example());
@@ -300,6 +301,7 @@ void register_item_routes(ServiceContext& context, ItemRouteHooks hooks) {
       .body(doc::json(patch_example()))
       .body(std::move(merge_patch))
       .responds(doc::response(200, "The item as stored.", doc::json<Item>()).with_header(doc::etag()))
+      .responds(doc::problem(409, "Another request changed the item meanwhile; read it again."))
       .responds(doc::problem(412, "If-Match names an older version of the item."));
 
   router.add(Method::delete_, "/api/v1/items/{id}", [items](Request& r) { return items->remove(r); })
