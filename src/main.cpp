@@ -28,12 +28,15 @@
 #include "keel/mail/templates.hpp"
 #include "keel/openapi/docs_site.hpp"
 #include "keel/openapi/document.hpp"
+#include "keel/security/data_cipher.hpp"
 #include "keel/security/password_hasher.hpp"
 #include "keel/security/password_policy.hpp"
 #include "keel/jobs/commands.hpp"
 #include "keel/jobs/jobs_sql.hpp"
 #include "keel/jobs/runner.hpp"
+#include "service/email/email_payload.hpp"
 #include "service/email/email_sender.hpp"
+#include "service/email/rotate_keys.hpp"
 #include "service/routes.hpp"
 #include "service/users/create_admin.hpp"
 
@@ -126,6 +129,19 @@ int with_database(Command command) {
   }
 }
 
+// run_rotate_keys re-seals stored encrypted data under the current DATA_ENCRYPTION_KEYS key.
+int run_rotate_keys() {
+  auto settings = load_settings();
+  if (!settings) return config::kExitConfig;
+  try {
+    keel::db::Database database(*settings);
+    return service::rotate_keys_command(database, *settings, std::cout, std::cerr);
+  } catch (const keel::db::DatabaseError& error) {
+    std::cerr << "keel: database error: " << error.what() << '\n';
+    return keel::db::is_transient(error.kind()) ? commands::kExitUnavailable : kExitFailure;
+  }
+}
+
 // ServiceParts are what the service is built with besides the app and the database.
 struct ServiceParts {
   ServiceParts(keel::app::App& app, keel::db::Database& database)
@@ -134,10 +150,11 @@ struct ServiceParts {
                    .max_concurrent = static_cast<std::size_t>(std::max(1, app.settings().workers / 2)),
                    .queue_timeout = std::chrono::milliseconds(1000)}),
         mailer(keel::mail::make_mailer(app.settings(), app.settings().outbox_dir)),
-        email(database),
+        cipher(service::data_cipher_from_settings(app.settings())),
+        email(database, cipher),
         jobs(database, {.metrics = &app.metrics()}) {
     database.register_statements(keel::jobs::kJobStatements);
-    jobs.register_handler(std::string(service::kEmailJobKind), service::EmailDelivery(load_templates(), *mailer));
+    jobs.register_handler(std::string(service::kEmailJobKind), service::EmailDelivery(load_templates(), *mailer, cipher));
   }
 
   static std::optional<keel::mail::TemplateSet> load_templates() {
@@ -157,6 +174,7 @@ struct ServiceParts {
 
   keel::security::PasswordHasher passwords;
   std::unique_ptr<keel::mail::Mailer> mailer;
+  keel::security::DataCipher cipher;  // DATA_ENCRYPTION_KEYS: seals email job payloads (docs/encryption.md)
   service::QueuedEmailSender email;
   keel::jobs::JobRunner jobs;
 };
@@ -207,6 +225,17 @@ int run_serve(bool migrate_first) {
       return keel::app::ReadinessResult{probe.ok, probe.reason};
     });
     ServiceParts parts(app, database);
+    // Stored data sealed under a key the configuration lacks is a configuration error (a random
+    // development key is new each start: nothing stored can need it, so there is nothing to check).
+    if (!app.settings().data_encryption_keys_generated) {
+      if (const auto problem = service::check_stored_email_keys(database, parts.cipher)) {
+        log.error("refusing to start: stored data needs a key DATA_ENCRYPTION_KEYS lacks",
+                  {{"detail", std::string_view(*problem)}});
+        log.flush();
+        std::cerr << "keel: " << *problem << '\n';
+        return config::kExitConfig;
+      }
+    }
     service::ServiceContext context{app, database, parts.passwords, parts.email, parts.jobs};
     service::register_routes(context);
     if (app.settings().job_workers > 0) parts.jobs.start(app.settings().job_workers);
@@ -335,6 +364,9 @@ int main(int argc, char** argv) {
   jobs_purge->add_option("--older-than-days", purge_days, "Only those that died at least N days ago")
       ->check(CLI::NonNegativeNumber);
 
+  auto* rotate_keys = cli.add_subcommand(
+      "rotate-keys", "Re-encrypt stored data under the first DATA_ENCRYPTION_KEYS key (JSON lines)");
+
   auto* check_config = cli.add_subcommand("check-config", "Audit the configuration against the production rules");
   auto* version = cli.add_subcommand("version", "Print the version and build");
   bool list_routes = false;
@@ -363,6 +395,7 @@ int main(int argc, char** argv) {
   if (*openapi) return run_openapi(list_routes);
   if (*create_admin) return run_create_admin(admin_email);
   if (*explain_queries) return run_explain_queries();
+  if (*rotate_keys) return run_rotate_keys();
   if (*jobs_list) {
     return with_database([&](auto& db, const auto& out) {
       return keel::jobs::commands::list(db, jobs_state.empty() ? std::nullopt : std::optional<std::string_view>(jobs_state),

@@ -393,7 +393,7 @@ void MultipartReader::end_part() {
       return fail(MultipartError::io_error);
     }
     result_.file->sha256 = to_hex(hash.data(), length);
-    result_.file->file.finish_writing();
+    // The write handle stays open: Storage::commit fsyncs through it before the rename.
   }
   sink_ = Sink::none;
 }

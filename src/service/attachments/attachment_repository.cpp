@@ -61,10 +61,9 @@ std::vector<Attachment> list_attachments(keel::db::Connection& connection, std::
 }
 
 void insert_attachment(keel::db::Connection& connection, const Attachment& attachment) {
-  connection.execute(kInsertAttachment,
-                     {attachment.id, attachment.item_id, attachment.owner_id, attachment.filename,
-                      attachment.content_type, attachment.size, attachment.sha256, attachment.storage_name,
-                      attachment.created_at});
+  connection.execute(kInsertAttachment, {attachment.id, attachment.item_id, attachment.owner_id,
+                                         attachment.filename, attachment.content_type, attachment.size,
+                                         attachment.sha256, attachment.storage_name, attachment.created_at});
 }
 
 void delete_attachment(keel::db::Connection& connection, std::string_view id) {

@@ -1,4 +1,4 @@
-// service/attachments/attachment_repository.hpp — attachment rows in the database: plain functions, no HTTP.
+// service/attachments/attachment_repository.hpp — attachment rows: plain functions, no HTTP.
 //
 // Rows only: the bytes live in UPLOAD_DIR under the row's storage_name
 // (keel::upload::Storage). Every statement is a named keel::db::Statement

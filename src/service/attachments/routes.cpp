@@ -41,7 +41,8 @@ using keel::upload::MultipartError;
 
 constexpr keel::http::Tag kAttachmentsTag{
     "attachments",
-    "Files attached to items: multipart uploads checked by their magic bytes, streamed downloads with Range."};
+    "Files attached to items: multipart uploads checked by their magic bytes, streamed downloads "
+    "with Range."};
 
 // kMultipartOverhead is what the body may hold beyond the file itself: the
 // delimiters and part headers. The file's own cap (UPLOAD_MAX_BYTES) is
@@ -66,7 +67,8 @@ ApiError multipart_failure(const keel::upload::MultipartResult& parsed) {
   const ErrorCode code = keel::upload::error_code(parsed.error);
   if (code != ErrorCode::validation_error) return ApiError(code, detail);
   const std::string type = parsed.error == MultipartError::missing_file ? "missing" : "value_error";
-  return ApiError(code, "The upload is invalid.", {FieldError{{std::string("body"), std::string("file")}, detail, type}});
+  return ApiError(code, "The upload is invalid.",
+                  {FieldError{{std::string("body"), std::string("file")}, detail, type}});
 }
 
 // names_etag says whether If-None-Match `header` names `etag` (weak comparison, RFC 9110 §13.1.2).
@@ -103,7 +105,7 @@ class AttachmentHandlers {
     const auto owner = owner_filter(request);
     const std::string item_id(request.path_param("id"));
     {
-      auto connection = database_.acquire_read();
+      auto connection = database_.acquire();
       if (!items::find_item(connection, item_id, owner)) throw item_not_found();
     }
     auto parsed = keel::upload::read_multipart(request, multipart_);
@@ -126,7 +128,7 @@ class AttachmentHandlers {
 
   Response list(Request& request) const {
     const auto owner = owner_filter(request);
-    auto connection = database_.acquire_read();
+    auto connection = database_.acquire();
     const auto item = items::find_item(connection, request.path_param("id"), owner);
     if (!item) throw item_not_found();
     return keel::app::json_response(200, AttachmentList{list_attachments(connection, item->id)});
@@ -191,7 +193,7 @@ class AttachmentHandlers {
 
  private:
   Attachment load(const Request& request) const {
-    auto connection = database_.acquire_read();
+    auto connection = database_.acquire();
     auto attachment = find_attachment(connection, request.path_param("id"), owner_filter(request));
     if (!attachment) throw attachment_not_found();
     return std::move(*attachment);
@@ -203,7 +205,8 @@ class AttachmentHandlers {
   // file-sized fsync. Any failure after the rename removes the file, so a
   // failed upload leaves neither file nor row; only a crash between the two
   // steps can orphan a file (it has no row, so nothing points at it).
-  void store(Attachment& attachment, keel::http::SpooledFile& temp, const std::optional<std::string>& owner) const {
+  void store(Attachment& attachment, keel::http::SpooledFile& temp,
+             const std::optional<std::string>& owner) const {
     const auto name = storage_.commit(temp);
     if (!name) {
       keel::observability::logger().error("attachment could not be moved into UPLOAD_DIR",
@@ -280,7 +283,8 @@ void register_attachment_routes(ServiceContext& context) {
       .param(item_id)
       .responds(doc::response(200, "The item's attachments.", doc::json<AttachmentList>()));
 
-  router.add(Method::get, "/api/v1/attachments/{id}", [attachments](Request& r) { return attachments->read(r); })
+  router.add(Method::get, "/api/v1/attachments/{id}",
+             [attachments](Request& r) { return attachments->read(r); })
       .named("get_attachment").tagged(kAttachmentsTag).requires_scope("items:read")
       .summarized("Read an attachment's metadata (404 when missing or someone else's).")
       .param(attachment_id)
@@ -301,9 +305,10 @@ void register_attachment_routes(ServiceContext& context) {
       .param(doc::header("Range", "One byte range, e.g. bytes=0-1023."))
       .param(doc::header("If-Range", "Apply Range only if this is still the ETag."))
       .param(doc::header("If-None-Match", "Answer 304 if the file's ETag is one of these."))
-      .responds(doc::response(200, "The whole file.", doc::text("application/octet-stream", "The file's bytes"))
+      .responds(doc::response(200, "The whole file.", doc::text("application/octet-stream", "The file"))
                     .with_header(doc::etag())
-                    .with_header(doc::response_header("Content-Disposition", "attachment; filename*=UTF-8''…")))
+                    .with_header(doc::response_header("Content-Disposition",
+                                                      "attachment; filename*=UTF-8''…")))
       .responds(doc::response(206, "The requested range.", doc::text("application/octet-stream", "The bytes"))
                     .with_header(doc::response_header("Content-Range", "bytes first-last/size")))
       .responds(doc::response(304, "If-None-Match names the current ETag.").with_header(doc::etag()))

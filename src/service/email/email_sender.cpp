@@ -1,22 +1,28 @@
 #include "service/email/email_sender.hpp"
 
-#include <boost/json.hpp>
-
 #include "keel/jobs/queue.hpp"
 #include "keel/jobs/runner.hpp"
 #include "keel/observability/logger.hpp"
+#include "keel/security/random.hpp"
+#include "service/email/email_payload.hpp"
+#include "service/email/email_sql.hpp"
 
 namespace service {
 
+QueuedEmailSender::QueuedEmailSender(keel::db::Database& database, const keel::security::DataCipher& cipher)
+    : database_(database), cipher_(cipher) {
+  database_.register_statements(kEmailStatements);
+}
+
 void QueuedEmailSender::send(std::string_view template_name, std::string_view to,
                              const EmailVariables& variables) {
-  boost::json::object vars;
-  for (const auto& [name, value] : variables) vars[name] = value;
-  const boost::json::object payload{{"template", template_name}, {"to", to}, {"variables", std::move(vars)}};
+  // The job id is made inside enqueue, so the ciphertext is bound to an id of its own.
+  const std::string payload = seal_email_payload(
+      cipher_, {std::string(template_name), std::string(to), variables}, keel::security::uuid_v7());
   try {
     database_.in_transaction([&](keel::db::Connection& connection) {
       keel::jobs::enqueue(connection, {.kind = std::string(kEmailJobKind),
-                                       .payload_json = boost::json::serialize(payload),
+                                       .payload_json = payload,
                                        .run_at = std::nullopt,
                                        .max_attempts = 8,
                                        .idempotency_key = std::nullopt});
@@ -28,20 +34,23 @@ void QueuedEmailSender::send(std::string_view template_name, std::string_view to
   }
 }
 
-EmailDelivery::EmailDelivery(std::optional<keel::mail::TemplateSet> templates, keel::mail::Mailer& mailer)
+EmailDelivery::EmailDelivery(std::optional<keel::mail::TemplateSet> templates, keel::mail::Mailer& mailer,
+                             const keel::security::DataCipher& cipher)
     : templates_(templates ? std::make_shared<const keel::mail::TemplateSet>(std::move(*templates)) : nullptr),
-      mailer_(&mailer) {}
+      mailer_(&mailer),
+      cipher_(&cipher) {}
 
 void EmailDelivery::operator()(const keel::jobs::Job& job) const {
   if (!templates_) throw keel::jobs::PermanentJobError("no email templates were found at start-up");
-  const auto payload = boost::json::parse(job.payload_json).as_object();
-  keel::mail::TemplateVars variables;
-  for (const auto& [name, value] : payload.at("variables").as_object()) {
-    variables.emplace(std::string(name), std::string(value.as_string()));
-  }
+  const auto stored = parse_email_payload(job.payload_json);
+  if (!stored) throw keel::jobs::PermanentJobError("payload is not an email job payload");
+  // A retry cannot help: the key is missing or the row was altered. The message names no secret.
+  const auto payload = open_email_payload(*cipher_, *stored);
+  if (!payload) throw keel::jobs::PermanentJobError("payload cannot be decrypted: unknown key or tampered");
+  const keel::mail::TemplateVars& variables = payload->variables;
   try {
-    auto message = templates_->render(payload.at("template").as_string(), variables);
-    message.to = std::string(payload.at("to").as_string());
+    auto message = templates_->render(payload->template_name, variables);
+    message.to = payload->to;
     mailer_->send(message);
   } catch (const keel::mail::MailError& error) {
     if (error.permanent()) throw keel::jobs::PermanentJobError(error.what());

@@ -2,17 +2,25 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "keel/app/app.hpp"
 #include "keel/audit/timestamp.hpp"
+#include "keel/db/catalog.hpp"
 #include "keel/db/migrations.hpp"
 #include "keel/db/test_fixture.hpp"
+#include "keel/jobs/queue.hpp"
+#include "keel/jobs/runner.hpp"
+#include "keel/security/password_hasher.hpp"
+#include "service/retention/retention_sql.hpp"
 
 namespace service::retention {
 namespace {
@@ -78,6 +86,13 @@ const system_clock::time_point kNow = std::chrono::sys_days{std::chrono::year{20
 
 std::string at(system_clock::time_point when) { return keel::audit::format_timestamp(when); }
 
+std::vector<std::string> ids(keel::db::Database& db, const Statement& statement) {
+  std::vector<std::string> out;
+  auto connection = db.acquire();
+  for (const auto& row : connection.execute(statement)) out.push_back(row.get<std::string>(0));
+  return out;
+}
+
 std::int64_t ms(system_clock::time_point when) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
 }
@@ -108,12 +123,7 @@ class RetentionTest : public DialectTest {
 
   keel::db::Database& db() { return database_->db(); }
 
-  std::vector<std::string> ids(const Statement& statement) {
-    std::vector<std::string> out;
-    auto connection = db().acquire();
-    for (const auto& row : connection.execute(statement)) out.push_back(row.get<std::string>(0));
-    return out;
-  }
+  std::vector<std::string> ids(const Statement& statement) { return retention::ids(db(), statement); }
 
   std::vector<std::string> files() {
     std::vector<std::string> out;
@@ -256,7 +266,65 @@ TEST_P(RetentionTest, WithoutAnUploadDirectoryFilesAreLeftAlone) {
   EXPECT_EQ(purge_expired(db(), policy_, kNow).orphaned_files, 0);
 }
 
+TEST_P(RetentionTest, EveryStatementSeeksAnIndex) {
+  auto connection = db().acquire();
+  const auto report = keel::db::explain_statements(connection, sql::kRetentionStatements);
+  EXPECT_TRUE(report.ok()) << report.summary();
+  EXPECT_THAT(report.accepted_scans, IsEmpty());
+}
+
 KEEL_DB_BOTH_DIALECTS(RetentionTest);
+
+// NoEmail is an EmailSender for a context that sends nothing.
+class NoEmail : public EmailSender {
+ public:
+  void send(std::string_view, std::string_view, const EmailVariables&) override {}
+};
+
+TEST(RegisterRetentionTest, RunsThePurgeAsThePeriodicRetentionJob) {
+  TestDatabase database(keel::db::Dialect::sqlite, keel::db::DatabaseOptions{.enforce_catalog = true});
+  auto& db = database.db();
+  keel::db::migrations::up(db);
+  db.register_statements(kTestStatements);
+  const auto upload_dir = database.sqlite_path().parent_path() / "uploads";
+  std::filesystem::create_directories(upload_dir);
+  keel::config::Settings settings;
+  settings.app_env = keel::config::AppEnv::test;
+  settings.upload_dir = upload_dir.string();
+  keel::app::App app(settings);
+  keel::security::PasswordHasher passwords({});
+  NoEmail email;
+  keel::jobs::JobRunner runner(db, {.poll_interval = std::chrono::milliseconds(10)});
+  ServiceContext context{app, db, passwords, email, runner};
+
+  // The handler purges at the real time: an hour-old expired token and an orphan older than the grace.
+  const auto now = system_clock::now();
+  {
+    auto c = db.acquire();
+    c.execute(kInsertUser, {"u1", "u1@example.com", at(now - days(1))});
+    c.execute(kInsertSession, {"s1", at(now - days(1))});
+    c.execute(kInsertRefreshToken, {"r1", "s1", at(now - hours(1))});
+  }
+  const auto orphan = upload_dir / std::string(32, 'd');
+  std::ofstream(orphan) << "x";
+  std::filesystem::last_write_time(orphan, std::filesystem::file_time_type::clock::now() - hours(2));
+
+  register_retention(context);
+  runner.start(1);
+  std::vector<keel::jobs::JobRecord> done;
+  for (int i = 0; i < 500 && done.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto c = db.acquire();
+    done = keel::jobs::list_jobs(c, keel::jobs::JobState::succeeded, 10);
+  }
+  EXPECT_TRUE(runner.stop(std::chrono::seconds(5)));
+
+  ASSERT_EQ(done.size(), 1U);
+  EXPECT_EQ(done[0].kind, kRetentionJobName);
+  EXPECT_THAT(ids(db, kRefreshTokenIds), IsEmpty());
+  EXPECT_THAT(ids(db, kSessionIds), IsEmpty());
+  EXPECT_FALSE(std::filesystem::exists(orphan));
+}
 
 TEST(RetentionPolicyTest, ReadsItsPeriodsFromSettings) {
   keel::config::Settings settings;
