@@ -26,7 +26,7 @@ if(TARGET keel_db_test)
 endif()
 
 # The PostgreSQL cases of other areas' unit tests (job claims under SKIP LOCKED, the audit log).
-foreach(area IN ITEMS jobs audit)
+foreach(area IN ITEMS jobs audit service)
   if(TARGET keel_${area}_test)
     add_test(NAME unit.${area}.postgres
       COMMAND ${KEEL_PG_SCRIPT} run ${KEEL_PG_STATE} $<TARGET_FILE:keel_${area}_test> --gtest_filter=*postgresql*)

@@ -114,7 +114,7 @@ constexpr std::array kVariables = {
                  "kid:base64key,... (32-byte keys, first is current; generated in development/test)"},
     VariableSpec{"RETENTION_AUDIT_DAYS", K::integer, false, 1, 3650, "365", "audit log retention, days"},
     VariableSpec{"RETENTION_JOBS_DAYS", K::integer, false, 1, 3650, "30",
-                 "finished and dead jobs retention, days"},
+                 "dead jobs retention, days (succeeded jobs go after 1 day)"},
     VariableSpec{"JOB_WORKERS", K::integer, false, 0, 256, "2",
                  "background job threads per process (0: this process runs no jobs)"},
 };

@@ -1,6 +1,7 @@
 #include "service/retention/retention.hpp"
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -26,9 +27,9 @@ std::int64_t unix_ms(system_clock::time_point at) {
 // purge_refresh_tokens deletes expired refresh tokens, then each session they leave without a token.
 void purge_refresh_tokens(keel::db::Database& database, const std::string& cutoff, RetentionReport& report) {
   database.in_transaction([&](keel::db::Connection& connection) {
-    std::vector<std::string> families;
+    std::set<std::string> families;
     for (const auto& row : connection.execute(sql::kExpiredRefreshFamilies, {cutoff})) {
-      families.push_back(row.get<std::string>(0));
+      families.insert(row.get<std::string>(0));
     }
     report.refresh_tokens += connection.execute(sql::kDeleteExpiredRefreshTokens, {cutoff}).affected_rows();
     for (const auto& family : families) {
@@ -58,6 +59,19 @@ std::int64_t purge_orphaned_files(keel::db::Database& database, const keel::uplo
     if (connection.execute(sql::kAttachmentByStorageName, {name}).empty() && storage.remove(name)) ++removed;
   }
   return removed;
+}
+
+// log_report writes the run's one info line. Keys avoid "token" and "session":
+// the logger redacts fields so named as secrets.
+void log_report(const RetentionReport& report) {
+  keel::observability::logger().info("retention purge", {{"refresh_grants", report.refresh_tokens},
+                                                         {"sign_ins", report.sessions},
+                                                         {"one_time_links", report.one_time_tokens},
+                                                         {"audit_entries", report.audit_entries},
+                                                         {"succeeded_jobs", report.succeeded_jobs},
+                                                         {"dead_jobs", report.dead_jobs},
+                                                         {"upload_temporaries", report.upload_temporaries},
+                                                         {"orphaned_files", report.orphaned_files}});
 }
 
 }  // namespace
@@ -106,18 +120,7 @@ void register_retention(ServiceContext& context) {
   const RetentionPolicy policy = RetentionPolicy::from_settings(context.app.settings());
   context.jobs.register_periodic(std::string(kRetentionJobName), std::chrono::hours(1),
                                  [&database, policy](const keel::jobs::Job&) {
-                                   const auto report = purge_expired(database, policy, system_clock::now());
-                                   // Keys avoid "token" and "session": the logger would redact them as
-                                   // secrets.
-                                   keel::observability::logger().info(
-                                       "retention purge", {{"refresh_grants", report.refresh_tokens},
-                                                           {"sign_ins", report.sessions},
-                                                           {"one_time_links", report.one_time_tokens},
-                                                           {"audit_entries", report.audit_entries},
-                                                           {"succeeded_jobs", report.succeeded_jobs},
-                                                           {"dead_jobs", report.dead_jobs},
-                                                           {"upload_temporaries", report.upload_temporaries},
-                                                           {"orphaned_files", report.orphaned_files}});
+                                   log_report(purge_expired(database, policy, system_clock::now()));
                                  });
 }
 

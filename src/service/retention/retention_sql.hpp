@@ -15,9 +15,9 @@ namespace service::retention::sql {
 using keel::db::Statement;
 
 // The sessions that own an expired refresh token: candidates for removal once those tokens are gone.
+// No DISTINCT (the caller removes repeats): with it SQLite walks the family_id index instead.
 inline constexpr Statement kExpiredRefreshFamilies{
-    "retention.expired_refresh_families",
-    "SELECT DISTINCT family_id FROM refresh_tokens WHERE expires_at < $1"};
+    "retention.expired_refresh_families", "SELECT family_id FROM refresh_tokens WHERE expires_at < $1"};
 inline constexpr Statement kDeleteExpiredRefreshTokens{"retention.delete_expired_refresh_tokens",
                                                        "DELETE FROM refresh_tokens WHERE expires_at < $1"};
 // A session with no refresh token left can never be refreshed again, and its
