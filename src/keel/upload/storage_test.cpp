@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "keel/errors/api_error.hpp"
 #include "keel/upload/download.hpp"
+#include "keel/upload/multipart.hpp"
 #include "keel/upload/test_dir.hpp"
 
 namespace keel::upload {
@@ -172,6 +174,29 @@ TEST_F(FileResponse, MatchingIfNoneMatchIs304) {
   EXPECT_FALSE(response.body_file);
   EXPECT_EQ(response.headers.get("ETag"), "\"abc\"");
   EXPECT_EQ(answer({{"If-None-Match", "\"zzz\""}}).status, 200);
+}
+
+}  // namespace
+}  // namespace keel::upload
+
+namespace keel::upload {
+namespace {
+
+// The attachment route's whole path: a parsed multipart file part is committed
+// as is (the parser leaves its file open for Storage::commit to flush and close).
+TEST(Storage, CommitsTheFileAMultipartParseProduced) {
+  testing::TestDir dir;
+  const std::string body =
+      "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.txt\"\r\n"
+      "Content-Type: text/plain\r\n\r\nhello, disk\r\n--b0undary--\r\n";
+  std::istringstream stream(body);
+  auto parsed = read_multipart(stream, "multipart/form-data; boundary=b0undary", {.dest_dir = dir.path()});
+  ASSERT_TRUE(parsed.ok()) << parsed.detail;
+  Storage storage(dir.path());
+  const auto name = storage.commit(parsed.file->file);
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(testing::slurp(dir.path() + "/" + *name), "hello, disk");
+  EXPECT_EQ(parsed.file->size, 11u);
 }
 
 }  // namespace
