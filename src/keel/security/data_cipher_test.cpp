@@ -35,10 +35,9 @@ TEST(DataCipher, IsXChaCha20Poly1305WithTheNonceFirst) {
   std::string plain(5, '\0');
   unsigned long long written = 0;
   const auto* in = reinterpret_cast<const unsigned char*>(box.data());
-  ASSERT_EQ(crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()), &written,
-                                                       nullptr, in + 24, box.size() - 24,
-                                                       reinterpret_cast<const unsigned char*>("ad"), 2, in,
-                                                       key.key.data()),
+  ASSERT_EQ(crypto_aead_xchacha20poly1305_ietf_decrypt(
+                reinterpret_cast<unsigned char*>(plain.data()), &written, nullptr, in + 24, box.size() - 24,
+                reinterpret_cast<const unsigned char*>("ad"), 2, in, key.key.data()),
             0);
   EXPECT_EQ(plain, "plain");
 }

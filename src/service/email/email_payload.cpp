@@ -13,7 +13,8 @@ namespace {
 
 // associated_data lists what the ciphertext is bound to, as a JSON array so
 // that no choice of values makes two different triples read alike.
-std::string associated_data(std::string_view payload_id, std::string_view template_name, std::string_view to) {
+std::string associated_data(std::string_view payload_id, std::string_view template_name,
+                            std::string_view to) {
   return boost::json::serialize(boost::json::array{payload_id, template_name, to});
 }
 

@@ -39,9 +39,10 @@ struct EmailPayload {
 struct StoredEmailPayload {
   std::string template_name;
   std::string to;
-  std::string payload_id;                        // empty for a legacy payload
-  std::string sealed_variables;                  // empty for a legacy payload
-  std::optional<EmailVariables> plain_variables; // set for a legacy payload: queued before encryption at rest
+  std::string payload_id;        // empty for a legacy payload
+  std::string sealed_variables;  // empty for a legacy payload
+  std::optional<EmailVariables>
+      plain_variables;  // set for a legacy payload: queued before encryption at rest
 };
 
 // seal_email_payload renders `payload` as the JSON a job stores, its variables

@@ -1,4 +1,5 @@
-// service/email/email_sql.hpp — the statements `keel rotate-keys` and the start-up key check run on email jobs.
+// service/email/email_sql.hpp — the statements `keel rotate-keys` and the start-up key check run on email
+// jobs.
 //
 // Sending and delivering an email only uses the job queue's statements
 // (keel/jobs/jobs_sql.hpp); these walk the email jobs that may still be sent
@@ -32,6 +33,6 @@ namespace service {
 
 // kEmailStatements lists every statement above, for Database::register_statements.
 inline constexpr const keel::db::Statement* kEmailStatements[] = {&email_sql::kPendingEmailPage,
-                                                                   &email_sql::kResealPayload};
+                                                                  &email_sql::kResealPayload};
 
 }  // namespace service

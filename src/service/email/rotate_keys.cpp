@@ -31,7 +31,8 @@ std::vector<PendingRow> read_page(keel::db::Connection& connection, std::string_
 }
 
 // reseal returns the payload under the current key, or nullopt when it does not open.
-std::optional<std::string> reseal(const keel::security::DataCipher& cipher, const StoredEmailPayload& stored) {
+std::optional<std::string> reseal(const keel::security::DataCipher& cipher,
+                                  const StoredEmailPayload& stored) {
   const auto payload = open_email_payload(cipher, stored);
   if (!payload) return std::nullopt;
   // A legacy payload has no id yet: it gets one, as send() would have given it.
@@ -80,8 +81,8 @@ RotationReport rotate_email_keys(keel::db::Database& database, const keel::secur
           ++batch.unreadable;
           continue;
         }
-        const auto result = connection.execute(email_sql::kResealPayload,
-                                               {row.id, row.payload, *resealed, keel::jobs::system_clock_ms()});
+        const auto result = connection.execute(
+            email_sql::kResealPayload, {row.id, row.payload, *resealed, keel::jobs::system_clock_ms()});
         batch.resealed += result.affected_rows();
       }
       if (!rows.empty()) after_id = rows.back().id;
@@ -93,20 +94,22 @@ RotationReport rotate_email_keys(keel::db::Database& database, const keel::secur
   }
 }
 
-int rotate_keys_command(keel::db::Database& database, const keel::config::Settings& settings, std::ostream& out,
-                        std::ostream& err) {
+int rotate_keys_command(keel::db::Database& database, const keel::config::Settings& settings,
+                        std::ostream& out, std::ostream& err) {
   if (settings.data_encryption_keys.empty() || settings.data_encryption_keys_generated) {
-    err << "keel rotate-keys: DATA_ENCRYPTION_KEYS is not set; set it (new key first, old keys after) and run "
+    err << "keel rotate-keys: DATA_ENCRYPTION_KEYS is not set; set it (new key first, old keys after) and "
+           "run "
            "again\n";
     return keel::config::kExitConfig;
   }
   const auto cipher = data_cipher_from_settings(settings);
   int batch_number = 0;
-  const auto total = rotate_email_keys(database, cipher, kRotationBatchSize, [&](const RotationReport& batch) {
-    auto line = to_json(batch);
-    line.emplace("batch", ++batch_number);
-    out << boost::json::serialize(line) << '\n' << std::flush;
-  });
+  const auto total =
+      rotate_email_keys(database, cipher, kRotationBatchSize, [&](const RotationReport& batch) {
+        auto line = to_json(batch);
+        line.emplace("batch", ++batch_number);
+        out << boost::json::serialize(line) << '\n' << std::flush;
+      });
   auto summary = to_json(total);
   summary.emplace("done", true);
   summary.emplace("current_key_id", cipher.current_key_id());

@@ -1,4 +1,5 @@
-// service/email/rotate_keys.hpp — the keys of stored email payloads: `keel rotate-keys` and the start-up check.
+// service/email/rotate_keys.hpp — the keys of stored email payloads: `keel rotate-keys` and the start-up
+// check.
 //
 // Email jobs keep their variables sealed (email_payload.hpp) under the key
 // that was current when they were queued. After a new key is put first in
@@ -51,8 +52,8 @@ RotationReport rotate_email_keys(keel::db::Database& database, const keel::secur
 // under the current key; 1 when some are unreadable (they need a key that is
 // not configured: do not remove old keys yet); 78 when DATA_ENCRYPTION_KEYS
 // is not set (a random per-process key would make the data unreadable).
-int rotate_keys_command(keel::db::Database& database, const keel::config::Settings& settings, std::ostream& out,
-                        std::ostream& err);
+int rotate_keys_command(keel::db::Database& database, const keel::config::Settings& settings,
+                        std::ostream& out, std::ostream& err);
 
 // kStoredKeyCheckRows bounds the start-up check: the oldest email jobs by id,
 // which are the likeliest to use an old key.

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/api.sh — the authenticated API: Keel (one worker) against the FastAPI peer (one worker),
+# on the same core, with the shared load script (../shared/bench/bench.sh or BENCH_DIR).
+#
+#   bench/api.sh                                  # 3 alternating rounds, SQLite
+#   ROUNDS=5 DURATION=10 bench/api.sh
+#   KEEL_DATABASE_URL=postgresql://… bench/api.sh # Keel's reads on PostgreSQL (the peer stays on SQLite)
+#
+# Scenarios: GET /api/v1/users/me, GET /api/v1/items?limit=20, POST /api/v1/items, each with a
+# bearer token (bench.sh registers a user and creates 100 items first). Server on CPU 0, wrk on
+# CPU 1. Keel runs as in production: APP_ENV=production, JSON access log on, security headers
+# on, rate limiter on with a budget the load cannot exhaust. Prints bench.sh's lines per run,
+# then the medians and the Keel/FastAPI ratios against the targets (reads ≥ 20×, writes ≥ 10×).
+# Needs wrk and Debian's python3-fastapi/uvicorn (KEEL_SETUP_BENCH=1 scripts/setup).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS="${ROUNDS:-3}"
+export DURATION="${DURATION:-8}" CONNECTIONS="${CONNECTIONS:-64}"
+SERVER_CPU="${SERVER_CPU:-0}"
+export LOAD_CPU="${LOAD_CPU:-1}"
+KEEL="${KEEL:-build/release/keel}"
+BENCH_DIR="${BENCH_DIR:-../shared/bench}"
+KEEL_PORT=18003
+SCENARIOS="me items_list items_create"
+work="$(mktemp -d /tmp/keel-bench-api.XXXXXX)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+[[ -x "$KEEL" ]] || { echo "build first: make build" >&2; exit 1; }
+[[ -x "$BENCH_DIR/bench.sh" ]] || { echo "the shared load script is missing: set BENCH_DIR" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk missing: KEEL_SETUP_BENCH=1 scripts/setup" >&2; exit 1; }
+
+wait_for() { for _ in $(seq 1 100); do curl -fso /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
+
+start_keel() {
+  mkdir -p "$work/keel"
+  (cd "$work/keel" && APP_ENV=production PORT=$KEEL_PORT HOST=127.0.0.1 WORKERS=1 JOB_WORKERS=1 \
+    SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" \
+    DATA_ENCRYPTION_KEYS="k1:$(head -c 32 /dev/urandom | base64)" \
+    TRUSTED_HOSTS=127.0.0.1 TRUSTED_PROXIES=127.0.0.1 DOCS_ENABLED=false METRICS_TOKEN=bench-metrics-token \
+    DATABASE_URL="${KEEL_DATABASE_URL:-sqlite:///$work/keel/keel.db}" RATE_LIMIT_PER_MINUTE=1000000000 \
+    RATE_LIMIT_AUTH_PER_MINUTE=1000000 \
+    taskset -c "$SERVER_CPU" "$OLDPWD/$KEEL" serve --migrate >"$work/keel.log" 2>&1) &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$KEEL_PORT/health"
+}
+
+start_fastapi() {
+  FRESH_DB=1 DATABASE_PATH="$work/fastapi.db" WORKERS=1 SERVER_CPU="$SERVER_CPU" \
+    "$BENCH_DIR/run_fastapi.sh" >"$work/fastapi.log" 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:18001/health"
+}
+
+start_keel
+start_fastapi
+: >"$work/results"
+for round in $(seq 1 "$ROUNDS"); do
+  for server in keel fastapi; do
+    url=http://127.0.0.1:$KEEL_PORT; [[ $server == fastapi ]] && url=http://127.0.0.1:18001
+    SCENARIOS="$SCENARIOS" LABEL="$server" SERVER_CPU="$SERVER_CPU" "$BENCH_DIR/bench.sh" "$url" 2>/dev/null |
+      tee -a "$work/results"
+  done
+done
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+echo
+printf "%-14s %-10s %-10s %-9s %-9s %s\n" scenario keel_rps peer_rps ratio target keel_p99_ms
+for scenario in $SCENARIOS; do
+  keel_rps=$(awk -v s="$scenario" '$1 == "keel" && $2 == s {print $3}' "$work/results" | median)
+  keel_p99=$(awk -v s="$scenario" '$1 == "keel" && $2 == s {print $5}' "$work/results" | median)
+  peer_rps=$(awk -v s="$scenario" '$1 == "fastapi" && $2 == s {print $3}' "$work/results" | median)
+  target=20; [[ $scenario == items_create ]] && target=10
+  awk -v sc="$scenario" -v k="$keel_rps" -v p="$peer_rps" -v t="$target" -v l="$keel_p99" \
+    'BEGIN {printf "%-14s %-10s %-10s %-9.1f >=%-7s %s\n", sc, k, p, (p > 0 ? k / p : 0), t, l}'
+done
