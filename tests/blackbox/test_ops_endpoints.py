@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -159,3 +163,51 @@ def test_metrics_with_right_token_is_200(token_server):
 def test_health_needs_no_metrics_token(token_server):
     assert httpx.get(token_server.url("/health")).status_code == 200
     assert httpx.get(token_server.url("/readiness")).status_code == 200
+
+
+def test_metrics_carry_database_pool_and_query_metrics(client):
+    """Database performance monitoring (SPEC §6): pool gauges and per-statement query durations."""
+    email = f"metrics-{secrets.token_hex(4)}@example.com"
+    password = register_secret("metrics-Passphrase-unguessable-2026")
+    assert client.post("/api/v1/auth/register", json={"email": email, "password": password}).status_code == 201
+    samples = scrape(client)
+    for gauge in ("db_pool_connections", "db_pool_waiting"):
+        assert find_samples(samples, gauge), f"{gauge} missing from /metrics"
+    counts = [s for s in samples if s.name == "db_query_duration_seconds_count" and s.value > 0]
+    assert counts, "no query durations recorded after database traffic"
+    assert all("statement" in s.labels for s in counts), counts[:3]
+    assert find_samples(samples, "db_query_errors_total") is not None
+
+
+def test_docs_assets_are_served_gzipped_and_cacheable(client):
+    """Static assets compressed: the Swagger UI bundle (about 1.4 MB) travels gzipped."""
+    page = client.get("/docs")
+    if page.status_code == 503:
+        pytest.fail("docs UI assets missing: run `npm ci` (scripts/setup does)")
+    resp = client.get("/docs/assets/swagger-ui-bundle.js", headers={"Accept-Encoding": "gzip"})
+    assert resp.status_code == 200
+    assert resp.headers.get("content-encoding") == "gzip"
+    assert int(resp.headers["content-length"]) < len(resp.content) / 2  # httpx decoded it
+    assert resp.headers["content-type"].startswith("text/javascript") or \
+        resp.headers["content-type"].startswith("application/javascript")
+
+
+def test_health_answers_promptly_while_every_handler_thread_is_busy(make_server):
+    """I/O and blocking work are separate: with WORKERS=1 and the only handler
+    thread asleep in a slow request, /health (an inline route) still answers at once."""
+    server = make_server({"WORKERS": "1", "HANDLER_TIMEOUT_MS": "10000"})
+    slow_result = {}
+
+    def slow_call():
+        slow_result["status"] = httpx.get(server.url("/api/v1/demo/slow?ms=3000"), timeout=10).status_code
+
+    worker = threading.Thread(target=slow_call)
+    worker.start()
+    time.sleep(0.3)  # the slow request now holds the handler thread
+    started = time.monotonic()
+    health = httpx.get(server.url("/health"), timeout=5)
+    elapsed = time.monotonic() - started
+    worker.join(timeout=10)
+    assert health.status_code == 200
+    assert elapsed < 1.0, f"/health waited {elapsed:.2f}s behind a blocking handler"
+    assert slow_result.get("status") == 200
