@@ -8,7 +8,7 @@ SHELL := /bin/bash
 KEEL := build/release/keel
 TSAN_TARGETS := keel_http_test keel_observability_test keel_db_test
 
-.PHONY: help setup build run test test-release test-asan test-tsan format clean
+.PHONY: help setup build run test test-release test-asan test-tsan test-deploy-image format clean
 
 help:
 	@echo "make run    - set up, build and serve on http://127.0.0.1:8000 (development, SQLite)"
@@ -45,6 +45,11 @@ test-asan: build/asan/build.ninja
 test-tsan: build/tsan/build.ninja
 	@cmake --build --preset tsan --target $(TSAN_TARGETS)
 	@TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan --output-on-failure -R 'unit\.(http|observability|db)$$'
+
+# Opt-in (not part of `make test`: it compiles Keel inside the image): builds
+# deploy/Dockerfile with podman from a debootstrapped Debian base and runs it.
+test-deploy-image: setup
+	@bash tests/deploy/test_image.sh
 
 format:
 	@find src -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -22,3 +22,13 @@ add_test(NAME openapi.docs_ui COMMAND node --test ${CMAKE_SOURCE_DIR}/tests/docs
 set_tests_properties(openapi.docs_ui PROPERTIES
   ENVIRONMENT "KEEL_BINARY=$<TARGET_FILE:keel>;KEEL_ARTIFACTS_DIR=${CMAKE_SOURCE_DIR}/build/test-artifacts/docs_ui/${keel_build_name}"
   TIMEOUT 300)
+
+# Deployment artifacts (issue 9): nginx from deploy/nginx in front of the real
+# keel over HTTP/2, and static checks of the k8s manifests, compose file,
+# Dockerfile and systemd unit (yamllint, systemd-analyze verify). The image
+# build itself is opt-in: `make test-deploy-image`.
+add_test(NAME deploy.checks
+  COMMAND ${KEEL_PYTHON} -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/deploy)
+set_tests_properties(deploy.checks PROPERTIES
+  ENVIRONMENT "KEEL_BINARY=$<TARGET_FILE:keel>;KEEL_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  TIMEOUT 300)

@@ -235,7 +235,8 @@ def test_https_request_is_http2_and_carries_keels_hsts_once(edge):
     assert reply.status == 200
     assert reply.http_version == "2"
     assert json.loads(reply.body) == {"status": "ok"}
-    # Exactly one HSTS header, keel's: keel believed X-Forwarded-Proto from nginx.
+    # Exactly one HSTS header (keel's, or nginx's fallback with the same value; never both).
+    # That keel believes X-Forwarded-Proto is the FORCE_HTTPS test's job.
     assert reply.headers.get("strict-transport-security") == [KEEL_HSTS]
     entry = [e for e in edge.access_entries() if e["request_id"] == reply.header("x-request-id")]
     assert entry and entry[0]["protocol"] == "HTTP/2.0" and entry[0]["tls"] in ("TLSv1.2", "TLSv1.3"), entry

@@ -19,7 +19,7 @@ std::string file_stamp(std::chrono::system_clock::time_point t) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  std::array<char, 32> buffer{};
+  std::array<char, 96> buffer{};  // room for any int values: -O3 checks the worst case
   std::snprintf(buffer.data(), buffer.size(), "%04d%02d%02dT%02d%02d%02d.%06lldZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
   return buffer.data();
