@@ -61,6 +61,9 @@ if(TARGET keel)
     ${CMAKE_SOURCE_DIR}/tests/blackbox/test_api_keys*.py
     ${CMAKE_SOURCE_DIR}/tests/blackbox/test_admin*.py
     ${CMAKE_SOURCE_DIR}/tests/blackbox/test_privacy*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_webhooks*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_email*.py
+    ${CMAKE_SOURCE_DIR}/tests/blackbox/test_encryption*.py
     ${CMAKE_SOURCE_DIR}/tests/blackbox/test_database*.py)
   if(keel_pg_blackbox)
     add_test(NAME blackbox.postgres

@@ -1,5 +1,7 @@
 #include "service/routes.hpp"
 
+#include <utility>
+
 #include "service/admin/routes.hpp"
 #include "service/api_keys/authenticate.hpp"
 #include "service/api_keys/routes.hpp"
@@ -10,6 +12,7 @@
 #include "service/items/routes.hpp"
 #include "service/privacy/routes.hpp"
 #include "service/retention/retention.hpp"
+#include "service/webhooks/routes.hpp"
 
 namespace service {
 
@@ -21,7 +24,9 @@ void register_routes(ServiceContext& context) {
       .is_current = [&database](const keel::http::Principal& caller) { return auth::is_current(database, caller); },
   });
   auth::register_identity_routes(context);
-  items::register_item_routes(context, attachments::item_route_hooks(context));
+  auto item_hooks = attachments::item_route_hooks(context);
+  item_hooks.item_changed = webhooks::register_webhooks(context);  // docs/webhooks.md
+  items::register_item_routes(context, std::move(item_hooks));
   attachments::register_attachment_routes(context);
   api_keys::register_api_key_routes(context);
   admin::register_admin_routes(context);

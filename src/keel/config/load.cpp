@@ -489,6 +489,8 @@ void read_data(Reader& r, Settings& s) {
   r.integer("RETENTION_AUDIT_DAYS", s.retention_audit_days);
   r.integer("RETENTION_JOBS_DAYS", s.retention_jobs_days);
   r.integer("JOB_WORKERS", s.job_workers);
+  r.boolean("WEBHOOK_ALLOW_PRIVATE_TARGETS", s.webhook_allow_private_targets);
+  r.boolean("WEBHOOK_ALLOW_HTTP", s.webhook_allow_http);
 }
 
 // apply_machine_defaults sets the defaults that depend on the profile or the host.

@@ -82,6 +82,8 @@ const std::map<std::string_view, std::function<bool(const Settings&)>>& boolean_
       {"DOCS_ENABLED", [](const Settings& s) { return s.docs_enabled; }},
       {"DOCS_PUBLIC", [](const Settings& s) { return s.docs_public; }},
       {"METRICS_ENABLED", [](const Settings& s) { return s.metrics_enabled; }},
+      {"WEBHOOK_ALLOW_PRIVATE_TARGETS", [](const Settings& s) { return s.webhook_allow_private_targets; }},
+      {"WEBHOOK_ALLOW_HTTP", [](const Settings& s) { return s.webhook_allow_http; }},
   };
   return fields;
 }

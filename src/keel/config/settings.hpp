@@ -124,6 +124,10 @@ struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
   int retention_audit_days = 365;
   int retention_jobs_days = 30;
   int job_workers = 2;
+
+  // Outgoing webhooks (docs/webhooks.md).
+  bool webhook_allow_private_targets = false;  // true: loopback/private/link-local targets allowed (tests, labs)
+  bool webhook_allow_http = false;             // true: http:// endpoints allowed besides https://
 };
 
 }  // namespace keel::config

@@ -117,6 +117,11 @@ constexpr std::array kVariables = {
                  "dead jobs retention, days (succeeded jobs go after 1 day)"},
     VariableSpec{"JOB_WORKERS", K::integer, false, 0, 256, "2",
                  "background job threads per process (0: this process runs no jobs)"},
+    // Outgoing webhooks.
+    VariableSpec{"WEBHOOK_ALLOW_PRIVATE_TARGETS", K::boolean, false, 0, 0, "false",
+                 "allow webhook endpoints on loopback, private and link-local addresses (SSRF guard off)"},
+    VariableSpec{"WEBHOOK_ALLOW_HTTP", K::boolean, false, 0, 0, "false",
+                 "allow http:// webhook endpoints (https:// only otherwise)"},
 };
 
 }  // namespace

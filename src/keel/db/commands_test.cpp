@@ -35,11 +35,24 @@ struct CapturedOutput {
 
 class CommandsTest : public testing::DialectTest {};
 
+// head_version is the newest migration this binary embeds (the service adds its own over time).
+std::int64_t head_version(Dialect dialect) { return embedded_migrations(dialect).back().version; }
+
+// version_list renders 1..head as a JSON array body: "1,2,3".
+std::string version_list(std::int64_t head) {
+  std::string list;
+  for (std::int64_t v = 1; v <= head; ++v) list += (v == 1 ? "" : ",") + std::to_string(v);
+  return list;
+}
+
 TEST_P(CommandsTest, MigrateCommandsPrintOneJsonLineWhenNotOnATerminal) {
   TestDatabase t(GetParam());
   CapturedOutput up;
   EXPECT_EQ(commands::migrate_up(t.db(), up.io()), commands::kExitOk);
-  EXPECT_EQ(up.out.str(), "{\"command\":\"migrate up\",\"ok\":true,\"applied\":[1],\"version\":1}\n");
+  const auto head = head_version(GetParam());
+  const auto h = std::to_string(head);
+  EXPECT_EQ(up.out.str(), "{\"command\":\"migrate up\",\"ok\":true,\"applied\":[" + version_list(head) +
+                              "],\"version\":" + h + "}\n");
   EXPECT_EQ(up.err.str(), "");
 
   CapturedOutput status;
@@ -47,14 +60,16 @@ TEST_P(CommandsTest, MigrateCommandsPrintOneJsonLineWhenNotOnATerminal) {
   const std::string json = status.out.str();
   EXPECT_TRUE(
       json.starts_with("{\"command\":\"migrate status\",\"ok\":true,\"state\":\"at_head\",\"at_head\":true,"
-                       "\"version\":1,\"head\":1,\"applied\":[{\"version\":1,\"name\":\"framework_baseline\","
+                       "\"version\":" + h + ",\"head\":" + h +
+                       ",\"applied\":[{\"version\":1,\"name\":\"framework_baseline\","
                        "\"applied_at\":\""))
       << json;
   EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 1);
 
   CapturedOutput down;
   EXPECT_EQ(commands::migrate_down(t.db(), 1, down.io()), commands::kExitOk);
-  EXPECT_EQ(down.out.str(), "{\"command\":\"migrate down\",\"ok\":true,\"rolled_back\":[1],\"version\":0}\n");
+  EXPECT_EQ(down.out.str(), "{\"command\":\"migrate down\",\"ok\":true,\"rolled_back\":[" + h +
+                                "],\"version\":" + std::to_string(head - 1) + "}\n");
 
   CapturedOutput bad;
   EXPECT_EQ(commands::migrate_down(t.db(), 0, bad.io()), commands::kExitUsage);
@@ -67,7 +82,9 @@ TEST_P(CommandsTest, TerminalOutputShowsProgress) {
   EXPECT_EQ(commands::migrate_up(t.db(), up.io(true)), commands::kExitOk);
   EXPECT_NE(up.out.str().find("applying 0001_framework_baseline ... ok ("), std::string::npos)
       << up.out.str();
-  EXPECT_NE(up.out.str().find("database at version 1"), std::string::npos) << up.out.str();
+  EXPECT_NE(up.out.str().find("database at version " + std::to_string(head_version(GetParam()))),
+            std::string::npos)
+      << up.out.str();
   CapturedOutput status;
   EXPECT_EQ(commands::migrate_status(t.db(), status.io(true)), commands::kExitOk);
   EXPECT_NE(status.out.str().find("0001_framework_baseline  applied"), std::string::npos) << status.out.str();

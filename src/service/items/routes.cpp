@@ -14,6 +14,7 @@
 #include "keel/app/query.hpp"
 #include "keel/errors/api_error.hpp"
 #include "keel/http/headers.hpp"
+#include "keel/model/model.hpp"
 #include "keel/model/utf8.hpp"
 #include "keel/openapi/describe.hpp"
 #include "service/items/item.hpp"
@@ -144,6 +145,7 @@ class ItemHandlers {
     const auto& caller = keel::app::principal(request);
     const Item item = database_.in_transaction(
         [&](Connection& connection) { return insert_item(connection, caller.subject, std::move(input)); });
+    announce("item.created", item);
     return keel::app::json_response(201, item)
         .with_header("Location", "/api/v1/items/" + item.id)
         .with_header("ETag", etag_of(item));
@@ -196,13 +198,15 @@ class ItemHandlers {
   }
 
   Response remove(Request& request) const {
-    const auto files = database_.in_transaction([&](Connection& connection) {
-      const Item item = load(connection, request);
-      require_if_match(request, item);
-      return delete_item(connection, item.id);
+    auto [item, files] = database_.in_transaction([&](Connection& connection) {
+      Item found = load(connection, request);
+      require_if_match(request, found);
+      auto storage_names = delete_item(connection, found.id);
+      return std::pair(std::move(found), std::move(storage_names));
     });
     // Only after the commit: a deletion that rolled back keeps its files.
     if (hooks_.attachments_deleted && !files.empty()) hooks_.attachments_deleted(files);
+    announce("item.deleted", item);
     return Response::no_content();
   }
 
@@ -221,7 +225,13 @@ class ItemHandlers {
       }
       return item;
     });
+    announce("item.updated", saved);
     return keel::app::json_response(200, saved).with_header("ETag", etag_of(saved));
+  }
+
+  // announce tells the item_changed hook about a committed change.
+  void announce(std::string_view event, const Item& item) const {
+    if (hooks_.item_changed) hooks_.item_changed(event, item.owner_id, keel::model::to_json_text(item));
   }
 
   // A position travels as "<id>\n<key>": ids hold no newline, titles may.

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "service/context.hpp"
@@ -26,6 +27,12 @@ struct ItemRouteHooks {
   // storage names of its attachments' files (their rows went with the item),
   // so the attachments resource can remove the files. Must not throw.
   std::function<void(const std::vector<std::string>& storage_names)> attachments_deleted;
+  // item_changed runs after a create, update or delete committed, with the
+  // event ("item.created", "item.updated" or "item.deleted"), the owner's id
+  // and the item as JSON (as it was, for a deletion), so webhooks can announce
+  // it. Must not throw.
+  std::function<void(std::string_view event, const std::string& owner_id, const std::string& item_json)>
+      item_changed{};
 };
 
 // register_item_routes registers the item statements with the database and
