@@ -37,6 +37,7 @@
 #include "service/email/email_payload.hpp"
 #include "service/email/email_sender.hpp"
 #include "service/email/rotate_keys.hpp"
+#include "service/webhooks/rotate_secrets.hpp"
 #include "service/routes.hpp"
 #include "service/users/create_admin.hpp"
 
@@ -135,7 +136,21 @@ int run_rotate_keys() {
   if (!settings) return config::kExitConfig;
   try {
     keel::db::Database database(*settings);
-    return service::rotate_keys_command(database, *settings, std::cout, std::cerr);
+    if (settings->data_encryption_keys.empty() || settings->data_encryption_keys_generated) {
+      return service::rotate_keys_command(database, *settings, std::cout, std::cerr);  // explains, exits 78
+    }
+    // Webhook secrets first, one JSON line; then the email payloads, whose summary line ends the output.
+    const auto hooks = service::webhooks::rotate_webhook_secrets(database, service::data_cipher_from_settings(*settings));
+    std::cout << R"({"webhook_secrets":{"scanned":)" << hooks.scanned << R"(,"resealed":)" << hooks.resealed
+              << R"(,"already_current":)" << hooks.already_current << R"(,"unreadable":)" << hooks.unreadable
+              << "}}\n";
+    const int emails = service::rotate_keys_command(database, *settings, std::cout, std::cerr);
+    if (hooks.unreadable > 0) {
+      std::cerr << "keel rotate-keys: " << hooks.unreadable
+                << " webhook secret(s) open under no configured key and were left unchanged\n";
+      return kExitFailure;
+    }
+    return emails;
   } catch (const keel::db::DatabaseError& error) {
     std::cerr << "keel: database error: " << error.what() << '\n';
     return keel::db::is_transient(error.kind()) ? commands::kExitUnavailable : kExitFailure;

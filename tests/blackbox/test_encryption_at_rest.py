@@ -87,6 +87,8 @@ def test_email_payloads_are_sealed_rotated_checked_and_delivered():
     rotated = run_cli(["rotate-keys"], rotation_env, cwd=first.tmp)
     assert rotated.returncode == 0, rotated.stderr
     lines = [json.loads(line) for line in rotated.stdout.splitlines()]
+    assert lines[0] == {"webhook_secrets": {"scanned": 0, "resealed": 0, "already_current": 0, "unreadable": 0}}
+    lines = lines[1:]
     assert lines[-1] == {"scanned": 3, "resealed": 3, "already_current": 0, "unreadable": 0, "done": True,
                          "current_key_id": "2026-11"}, lines
     assert lines[0]["batch"] == 1 and lines[0]["resealed"] == 3, lines

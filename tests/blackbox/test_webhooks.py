@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from keel_harness import KeelServer, assert_httpx_problem, register_secret, validation_errors, wait_for
+from keel_harness import KeelServer, assert_httpx_problem, register_secret, run_cli, validation_errors, wait_for
 
 WEBHOOKS = "/api/v1/webhooks"
 ITEMS = "/api/v1/items"
@@ -239,3 +239,38 @@ def test_guard_refuses_private_targets_by_default(make_server):
             error = validation_errors(resp)[0]
             assert error["loc"] == ["body", "url"] and "private" in error["msg"], (url, error)
         assert c.get(WEBHOOKS, headers=auth).json()["items"] == []
+
+
+def test_rotate_keys_reseals_webhook_secrets_and_deliveries_still_verify(receiver):
+    """`keel rotate-keys` moves webhook secrets to the new key; after the old key is removed,
+    deliveries are still signed with the secret the user was shown."""
+    old_key = "wh1:" + encryption_key().split(":", 1)[1]
+    new_key = register_secret("wh2:" + base64.b64encode(secrets.token_bytes(32)).decode())
+    settings = {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "JOB_WORKERS": "1"}
+    first = KeelServer({**settings, "DATA_ENCRYPTION_KEYS": old_key}).start()
+    try:
+        with httpx.Client(base_url=first.base_url, timeout=10.0) as c:
+            auth = new_caller(c)
+            created = create_webhook(c, auth, receiver.url)
+    finally:
+        first.close()
+    ((sealed,),) = first.sql("SELECT secret_sealed FROM webhooks WHERE id = ?", (created["id"],))
+    assert sealed.startswith("v1.wh1.") and created["secret"] not in sealed
+
+    env = {**first.env, "DATA_ENCRYPTION_KEYS": f"{new_key},{old_key}"}
+    rotated = run_cli(["rotate-keys"], env, cwd=first.tmp)
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+    assert '"webhook_secrets":{"scanned":1,"resealed":1' in rotated.stdout, rotated.stdout
+    ((sealed,),) = first.sql("SELECT secret_sealed FROM webhooks WHERE id = ?", (created["id"],))
+    assert sealed.startswith("v1.wh2.")
+
+    # Only the new key now: a delivery is still signed with the original secret.
+    second = KeelServer({**settings, "DATABASE_URL": first.env["DATABASE_URL"], "SECRET_KEY": first.env["SECRET_KEY"],
+                         "DATA_ENCRYPTION_KEYS": new_key}).start()
+    try:
+        item = httpx.post(second.url(ITEMS), json={"title": "after rotation"}, headers=auth, timeout=10)
+        assert item.status_code == 201, item.text
+        assert wait_for(lambda: receiver.received(), timeout=15)
+        assert verify(receiver.received()[0], created["secret"])["event"] == "item.created"
+    finally:
+        second.close()

@@ -40,8 +40,15 @@ inline constexpr Statement kDeliveriesOfWebhook{
     "SELECT id, event, status, attempts, response_status, error, created_at, updated_at FROM webhook_deliveries "
     "WHERE webhook_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100"};
 
+// Key rotation (`keel rotate-keys`): walk every webhook by primary key, re-seal if unchanged since read.
+inline constexpr Statement kWebhookSecretsPage{
+    "webhooks.secrets_page", "SELECT id, secret_sealed FROM webhooks WHERE id > $1 ORDER BY id LIMIT $2"};
+inline constexpr Statement kResealWebhookSecret{
+    "webhooks.reseal_secret", "UPDATE webhooks SET secret_sealed = $1 WHERE id = $2 AND secret_sealed = $3"};
+
 inline constexpr const Statement* kWebhookStatements[] = {
     &kInsertWebhook,  &kWebhooksOfUser,      &kCountWebhooksOfUser, &kWebhookOfUser,       &kDeleteWebhook,
-    &kWebhookForDelivery, &kInsertDelivery, &kRecordAttempt,       &kDeliveriesOfWebhook};
+    &kWebhookForDelivery, &kInsertDelivery, &kRecordAttempt,       &kDeliveriesOfWebhook,
+    &kWebhookSecretsPage, &kResealWebhookSecret};
 
 }  // namespace service::webhooks::sql
