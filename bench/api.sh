@@ -29,6 +29,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 [[ -x "$KEEL" ]] || { echo "build first: make build" >&2; exit 1; }
+KEEL="$(realpath "$KEEL")"
 [[ -x "$BENCH_DIR/bench.sh" ]] || { echo "the shared load script is missing: set BENCH_DIR" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk missing: KEEL_SETUP_BENCH=1 scripts/setup" >&2; exit 1; }
 
@@ -42,7 +43,7 @@ start_keel() {
     TRUSTED_HOSTS=127.0.0.1 TRUSTED_PROXIES=127.0.0.1 DOCS_ENABLED=false METRICS_TOKEN=bench-metrics-token \
     DATABASE_URL="${KEEL_DATABASE_URL:-sqlite:///$work/keel/keel.db}" RATE_LIMIT_PER_MINUTE=1000000000 \
     RATE_LIMIT_AUTH_PER_MINUTE=1000000 \
-    taskset -c "$SERVER_CPU" "$OLDPWD/$KEEL" serve --migrate >"$work/keel.log" 2>&1) &
+    taskset -c "$SERVER_CPU" "$KEEL" serve --migrate >"$work/keel.log" 2>&1) &
   pids+=($!)
   wait_for "http://127.0.0.1:$KEEL_PORT/health"
 }

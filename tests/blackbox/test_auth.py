@@ -287,6 +287,7 @@ def test_token_endpoint_errors(c):
     account = signed_up(c)
     oauth_problem(c.post(TOKEN_URL, data={"grant_type": "client_credentials"}), "unsupported_grant_type")
     oauth_problem(c.post(TOKEN_URL, data={"username": account["email"]}), "invalid_request")
+    oauth_problem(c.post(TOKEN_URL, data={}), "invalid_request")
     oauth_problem(c.post(TOKEN_URL, data={"grant_type": "password", "username": account["email"]}),
                   "invalid_request")
     oauth_problem(c.post(TOKEN_URL, data={"grant_type": "refresh_token"}), "invalid_request")
@@ -528,3 +529,12 @@ def test_create_admin_makes_a_superuser_whose_tokens_carry_admin(ident, c):
     assert promoted.returncode == 0, (promoted.stdout, promoted.stderr)
     again = login(c, account["email"], account["password"])
     assert again.status_code == 200 and again.json()["scope"].endswith(" admin"), again.text
+
+
+def test_a_form_without_grant_type_is_the_password_grant_as_in_fastapi(c):
+    """FastAPI's OAuth2PasswordRequestForm makes grant_type optional; its clients send username + password only."""
+    account = signed_up(c)
+    resp = c.post(TOKEN_URL, data={"username": account["email"], "password": account["password"]})
+    assert resp.status_code == 200, resp.text
+    assert register_secret(resp.json()["access_token"]).count(".") == 2
+    assert resp.json()["token_type"] == "bearer"

@@ -187,11 +187,16 @@ TokenResponse password_grant(const Identity& identity, const TokenForm& form, co
 
 Response token_endpoint(const Identity& identity, const Request& request, bool password_only) {
   const auto form = parse_token_form(request.body);
-  if (form.grant_type.empty() && !password_only) {
+  // FastAPI's OAuth2PasswordRequestForm treats a form without grant_type as the
+  // password grant; clients written for it send none, so a username or password
+  // alone means the same here (RFC 6749 clients always send grant_type).
+  const bool implied_password = form.grant_type.empty() && (password_only || !form.username.empty() ||
+                                                            !form.password.empty());
+  if (form.grant_type.empty() && !implied_password) {
     throw oauth_error(ErrorCode::invalid_request, "grant_type is required.");
   }
   TokenResponse tokens;
-  if (form.grant_type == "password" || (password_only && form.grant_type.empty())) {
+  if (form.grant_type == "password" || implied_password) {
     tokens = password_grant(identity, form, request);
   } else if (form.grant_type == "refresh_token" && !password_only) {
     if (form.refresh_token.empty()) {
