@@ -136,7 +136,9 @@ http::ServerOptions App::server_options() const {
   options.host = settings_.host;
   options.port = settings_.port;
   options.io_threads = static_cast<unsigned>(settings_.workers);
-  options.handler_threads = static_cast<unsigned>(settings_.workers);
+  // Handlers mostly wait on the database: one thread per pooled connection
+  // keeps the pool busy (and lets SQLite's group commit batch fsyncs).
+  options.handler_threads = static_cast<unsigned>(std::max(settings_.workers, settings_.database_pool_size));
   options.max_header_bytes = static_cast<std::size_t>(settings_.max_header_bytes);
   options.max_target_bytes = static_cast<std::size_t>(settings_.max_uri_bytes);
   options.max_connections = static_cast<std::size_t>(settings_.max_connections);

@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+#include <vector>
+
 #include "keel/db/database.hpp"
+#include "keel/db/sqlite_driver.hpp"
 #include "keel/db/testing.hpp"
 
 namespace keel::db {
@@ -53,6 +57,52 @@ TEST(SqliteDurability, CommittedRowsSurviveKillDashNine) {
   const Row row = t.db().acquire().execute(kMax)[0];
   EXPECT_GE(row.get<int>(1), committed);
   EXPECT_EQ(row.get<int>(0), row.get<int>(1));  // no gaps: every committed row is there
+}
+
+WalSyncStats wal_stats(Connection& conn) { return dynamic_cast<SqliteDriver&>(driver_of(conn)).wal_sync_stats(); }
+
+TEST(SqliteGroupCommit, EveryCommitWaitsForAnFsyncOfTheWal) {
+  testing::TestDatabase t(Dialect::sqlite);
+  Connection conn = t.db().acquire();
+  conn.execute(kCreate);
+  const WalSyncStats before = wal_stats(conn);
+  for (int id = 1; id <= 5; ++id) conn.execute(kInsert, {id});
+  // Alone, every commit is its own group: one fsync each, before execute returns.
+  const WalSyncStats after = wal_stats(conn);
+  EXPECT_EQ(after.commits - before.commits, 5U);
+  EXPECT_EQ(after.syncs - before.syncs, 5U);
+  // A read-only statement commits nothing and syncs nothing.
+  (void)conn.execute(kMax);
+  EXPECT_EQ(wal_stats(conn).syncs, after.syncs);
+}
+
+TEST(SqliteGroupCommit, ConcurrentWritersShareTheFileAndEveryCommitIsCounted) {
+  testing::TestDatabase t(Dialect::sqlite);
+  t.db().acquire().execute(kCreate);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 40;
+  Database db([&] {
+    auto options = t.options();
+    options.pool_size = kThreads;
+    return options;
+  }());
+  const WalSyncStats before = [&] {
+    Connection conn = db.acquire();
+    return wal_stats(conn);
+  }();
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kThreads; ++w) {
+    writers.emplace_back([&db, w] {
+      for (int i = 0; i < kPerThread; ++i) db.in_transaction([&](Connection& c) { c.execute(kInsert, {w * 1000 + i}); });
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  Connection conn = db.acquire();
+  const WalSyncStats after = wal_stats(conn);
+  EXPECT_EQ(after.commits - before.commits, static_cast<std::uint64_t>(kThreads * kPerThread));
+  EXPECT_GE(after.syncs - before.syncs, 1U);
+  EXPECT_LE(after.syncs - before.syncs, after.commits - before.commits);
+  EXPECT_EQ(conn.execute(kMax)[0].get<int>(0), kThreads * kPerThread);
 }
 
 }  // namespace

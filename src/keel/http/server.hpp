@@ -55,7 +55,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8000;          // 0 = any free port (see Server::port())
   unsigned io_threads = 1;            // threads running the I/O loop (WORKERS)
-  unsigned handler_threads = 1;       // threads of the handler pool (WORKERS)
+  unsigned handler_threads = 1;       // threads of the handler pool (App: max(WORKERS, DATABASE_POOL_SIZE))
   std::size_t max_header_bytes = std::size_t{16} * 1024;  // whole header section → 431 beyond
   std::size_t max_target_bytes = std::size_t{8} * 1024;  // request target → 414 beyond
   std::size_t max_connections = 10000;       // accepted beyond this are answered 503 and closed
