@@ -488,6 +488,32 @@ def test_failed_logins_are_throttled_alike(make_server, exists):
         assert doc.get("error") != "invalid_grant", doc
 
 
+def login_failures(cl: httpx.Client) -> dict[str, float]:
+    """login_failures reads keel_auth_login_failures_total per reason from /metrics."""
+    text = cl.get("/metrics").text
+    found = {}
+    for line in text.splitlines():
+        match = re.fullmatch(r'keel_auth_login_failures_total\{reason="([a-z_]+)"\} (\S+)', line)
+        if match:
+            found[match.group(1)] = float(match.group(2))
+    return found
+
+
+def test_login_failures_are_counted_by_reason(make_server):
+    srv = make_server({"RATE_LIMIT_AUTH_PER_MINUTE": "100000", "LOGIN_MAX_FAILURES": "2"})
+    with httpx.Client(base_url=srv.base_url, timeout=15.0) as cl:
+        # Every reason is exported from the start, at zero.
+        assert login_failures(cl) == {"bad_credentials": 0, "disabled": 0, "locked_out": 0}
+        resp, email_addr, password = register(cl)
+        assert resp.status_code == 201
+        wrong = register_secret("definitely-not-it-" + secrets.token_hex(4))
+        for _ in range(2):
+            oauth_problem(login(cl, email_addr, wrong), "invalid_grant")
+        assert_httpx_problem(login(cl, email_addr, password), 429, "rate_limited")
+        assert login_failures(cl) == {"bad_credentials": 2, "disabled": 0, "locked_out": 1}
+        assert password not in cl.get("/metrics").text
+
+
 def test_throttle_answers_do_not_reveal_the_account(make_server):
     srv = make_server({"RATE_LIMIT_AUTH_PER_MINUTE": "100000", "LOGIN_MAX_FAILURES": "2"})
     with httpx.Client(base_url=srv.base_url, timeout=15.0) as cl:

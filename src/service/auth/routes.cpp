@@ -8,6 +8,7 @@
 #include "keel/app/json_body.hpp"
 #include "keel/audit/audit_log.hpp"
 #include "keel/errors/api_error.hpp"
+#include "keel/observability/metrics.hpp"
 #include "keel/openapi/describe.hpp"
 #include "service/audit_events.hpp"
 #include "service/auth/login_throttle.hpp"
@@ -114,6 +115,10 @@ struct Identity {
   ServiceContext& context;
   SessionService sessions;
   LoginThrottle throttle;
+  // keel_auth_login_failures_total{reason}: bad_credentials, locked_out, disabled (SPEC §6).
+  keel::observability::CounterFamily& login_failures;
+
+  void count_login_failure(std::string_view reason) const { login_failures.labels({reason}).inc(); }
 
   const keel::config::Settings& settings() const { return context.app.settings(); }
 };
@@ -143,6 +148,7 @@ TokenResponse password_grant(const Identity& identity, const TokenForm& form, co
   const auto email = users::normalize_email(form.username);
   const auto& ip = request.context.client_ip;
   if (const auto wait = identity.throttle.locked(email, ip)) {
+    identity.count_login_failure("locked_out");
     throw std::move(ApiError(ErrorCode::rate_limited, "Too many failed sign-in attempts; try again later.")
                         .with_header("Retry-After", std::to_string(*wait)));
   }
@@ -166,12 +172,14 @@ TokenResponse password_grant(const Identity& identity, const TokenForm& form, co
   }
   if (!ok) {
     identity.throttle.record_failure(email, ip);
+    identity.count_login_failure("bad_credentials");
     keel::audit::record(database, account_event(request, "auth.login", keel::audit::Outcome::failure,
                                                 stored ? std::optional(stored->user.id) : std::nullopt));
     throw oauth_error(ErrorCode::invalid_grant, std::string(kBadCredentials));
   }
   identity.throttle.record_success(email);
   if (!stored->user.is_active) {
+    identity.count_login_failure("disabled");
     keel::audit::record(database,
                         account_event(request, "auth.login", keel::audit::Outcome::denied, stored->user.id));
     throw oauth_error(ErrorCode::invalid_grant, "The account is disabled.");
@@ -337,7 +345,14 @@ void register_identity_routes(ServiceContext& context) {
                .sessions = SessionService(context.app, context.database),
                .throttle = LoginThrottle(context.app.shared_store(),
                                          {.max_failures = settings.login_max_failures,
-                                          .lockout = std::chrono::seconds(settings.login_lockout_seconds)})});
+                                          .lockout = std::chrono::seconds(settings.login_lockout_seconds)}),
+               .login_failures = context.app.metrics().counter(
+                   "keel_auth_login_failures_total",
+                   "Failed password sign-ins by reason: bad_credentials, locked_out, disabled.", {"reason"})});
+  // Every reason is exported from the start (at 0), so rate() sees the first failure.
+  for (const std::string_view reason : {"bad_credentials", "locked_out", "disabled"}) {
+    identity->login_failures.labels({reason});
+  }
   auto& router = context.app.router();
 
   router
