@@ -43,7 +43,7 @@ start_keel() {
     TRUSTED_HOSTS=127.0.0.1 TRUSTED_PROXIES=127.0.0.1 DOCS_ENABLED=false METRICS_TOKEN=bench-metrics-token \
     DATABASE_URL="${KEEL_DATABASE_URL:-sqlite:///$work/keel/keel.db}" RATE_LIMIT_PER_MINUTE=1000000000 \
     RATE_LIMIT_AUTH_PER_MINUTE=1000000 \
-    taskset -c "$SERVER_CPU" "$KEEL" serve --migrate >"$work/keel.log" 2>&1) &
+    exec taskset -c "$SERVER_CPU" "$KEEL" serve --migrate >"$work/keel.log" 2>&1) &
   pids+=($!)
   wait_for "http://127.0.0.1:$KEEL_PORT/health"
 }
@@ -58,7 +58,7 @@ start_fastapi() {
 start_keel
 start_fastapi
 : >"$work/results"
-for round in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
   for server in keel fastapi; do
     url=http://127.0.0.1:$KEEL_PORT; [[ $server == fastapi ]] && url=http://127.0.0.1:18001
     SCENARIOS="$SCENARIOS" LABEL="$server" SERVER_CPU="$SERVER_CPU" "$BENCH_DIR/bench.sh" "$url" 2>/dev/null |

@@ -76,3 +76,17 @@ if(TARGET keel)
       TIMEOUT 900)
   endif()
 endif()
+
+if(TARGET keel)
+  # Scaling out (issue 9): two keel replicas on one database of the throwaway
+  # cluster and one redis-server, behind nginx as a round-robin load balancer
+  # (tests/deploy/test_scaling.py; `deploy.checks` skips it without PostgreSQL).
+  add_test(NAME deploy.scaling
+    COMMAND ${KEEL_PG_SCRIPT} run ${KEEL_PG_STATE}
+            /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/deploy/test_scaling.py)
+  set_tests_properties(deploy.scaling PROPERTIES
+    FIXTURES_REQUIRED keel_postgres
+    RESOURCE_LOCK keel_postgres_server
+    ENVIRONMENT "KEEL_BINARY=$<TARGET_FILE:keel>;KEEL_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+    TIMEOUT 300)
+endif()

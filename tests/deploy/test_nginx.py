@@ -242,6 +242,12 @@ def test_https_request_is_http2_and_carries_keels_hsts_once(edge):
     assert entry and entry[0]["protocol"] == "HTTP/2.0" and entry[0]["tls"] in ("TLSv1.2", "TLSv1.3"), entry
 
 
+def test_metrics_are_not_published_through_the_proxy(edge):
+    # Prometheus scrapes replicas directly; the public entry point hides /metrics.
+    assert edge.curl("/metrics").status == 404
+    assert edge.curl("/metrics/").status != 200
+
+
 def test_force_https_keel_serves_proxied_requests_without_redirecting(edge):
     # FORCE_HTTPS=true: a plain-HTTP request straight to keel is redirected...
     direct = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
