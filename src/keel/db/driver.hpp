@@ -52,6 +52,9 @@ class Driver {
   virtual void set_statement_timeout(std::chrono::milliseconds timeout) = 0;
   // mark_broken makes alive() false so the pool discards the connection.
   virtual void mark_broken() = 0;
+  // reserve_writer runs right before BEGIN of a write transaction. SQLite
+  // queues this process's writers on a mutex there; PostgreSQL needs nothing.
+  virtual void reserve_writer() {}
 };
 
 // ConnectTarget is everything needed to open one connection.

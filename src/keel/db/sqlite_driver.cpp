@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -68,10 +69,13 @@ constexpr int kCheckpointPages = 1000;
 
 }  // namespace
 
-// WalSync is the group commit of one database file in this process (see the
-// header). Thread-safe: any connection's thread calls sync after its commit.
-class WalSync {
+// WriteCoordinator is one database file's writer queue and group commit in
+// this process (see the header). Thread-safe.
+class WriteCoordinator {
  public:
+  // writer is held from before BEGIN IMMEDIATE until the transaction ends.
+  std::timed_mutex writer;
+
   // sync returns once an fsync of the WAL that started after this call has
   // finished: the commit that preceded the call is then on disk.
   int sync(sqlite3_file& wal) {
@@ -104,10 +108,10 @@ class WalSync {
     return stats_;
   }
 
-  // for_file returns the WalSync every connection of this process to `path` shares.
-  static std::shared_ptr<WalSync> for_file(const std::string& path) {
+  // for_file returns the WriteCoordinator every connection of this process to `path` shares.
+  static std::shared_ptr<WriteCoordinator> for_file(const std::string& path) {
     static std::mutex registry_mutex;
-    static std::map<std::string, std::weak_ptr<WalSync>> registry;
+    static std::map<std::string, std::weak_ptr<WriteCoordinator>> registry;
     std::error_code ec;
     const auto canonical = std::filesystem::weakly_canonical(path, ec);
     const std::string key = ec ? path : canonical.string();
@@ -116,7 +120,7 @@ class WalSync {
     auto& slot = registry[key];
     auto shared = slot.lock();
     if (!shared) {
-      shared = std::make_shared<WalSync>();
+      shared = std::make_shared<WriteCoordinator>();
       slot = shared;
     }
     return shared;
@@ -131,9 +135,10 @@ class WalSync {
 };
 
 SqliteDriver::SqliteDriver(sqlite3* db, std::string path, std::chrono::milliseconds timeout)
-    : db_(db), path_(std::move(path)), statement_timeout_(timeout) {}
+    : db_(db), path_(std::move(path)), statement_timeout_(timeout), busy_timeout_(timeout) {}
 
 SqliteDriver::~SqliteDriver() {
+  release_writer();
   for (auto& [text, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
@@ -168,7 +173,7 @@ std::unique_ptr<SqliteDriver> SqliteDriver::open(const std::string& path, std::c
     // NORMAL plus the WAL hook's group fsync: a commit that returned is durable (see the header).
     driver->execute_script("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;");
     if (journal == "wal") {
-      driver->wal_sync_ = WalSync::for_file(path);
+      driver->writers_ = WriteCoordinator::for_file(path);
       sqlite3_wal_hook(db, &SqliteDriver::on_wal_commit, driver.get());
     }
   } catch (const DatabaseError& e) {
@@ -184,16 +189,40 @@ int SqliteDriver::on_wal_commit(void* self, sqlite3* db, const char* schema, int
       wal->pMethods == nullptr) {
     return SQLITE_IOERR_FSYNC;
   }
+  auto* driver = static_cast<SqliteDriver*>(self);
+  // The commit is in the WAL: the next writer may start while this one waits for the fsync.
+  driver->release_writer();
   // An error here fails the statement (the commit itself has happened): the
   // caller reports the database unavailable rather than acknowledging it.
-  if (const int rc = static_cast<SqliteDriver*>(self)->wal_sync_->sync(*wal); rc != SQLITE_OK) return rc;
+  if (const int rc = driver->writers_->sync(*wal); rc != SQLITE_OK) return rc;
   if (wal_pages >= kCheckpointPages) {
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
   return SQLITE_OK;
 }
 
-WalSyncStats SqliteDriver::wal_sync_stats() const { return wal_sync_ ? wal_sync_->stats() : WalSyncStats{}; }
+WalSyncStats SqliteDriver::wal_sync_stats() const { return writers_ ? writers_->stats() : WalSyncStats{}; }
+
+void SqliteDriver::reserve_writer() {
+  if (!writers_ || holds_writer_) return;
+  if (!writers_->writer.try_lock_for(busy_timeout_)) {
+    throw DatabaseError(ErrorKind::timeout, "SQLite: no write slot within the busy timeout (" +
+                                                std::to_string(busy_timeout_.count()) + " ms)");
+  }
+  holds_writer_ = true;
+}
+
+void SqliteDriver::release_writer() {
+  if (!holds_writer_) return;
+  holds_writer_ = false;
+  writers_->writer.unlock();
+}
+
+void SqliteDriver::release_writer_if_done() {
+  // Autocommit again: the write transaction committed (without writing, so
+  // no WAL hook ran), rolled back, or never began.
+  if (holds_writer_ && sqlite3_get_autocommit(db_) != 0) release_writer();
+}
 
 int SqliteDriver::on_progress(void* self) {
   const auto* driver = static_cast<const SqliteDriver*>(self);
@@ -243,7 +272,17 @@ sqlite3_stmt* SqliteDriver::prepare(std::string_view sql) {
   return owned.release();
 }
 
+// ReleaseWriterWhenDone runs release_writer_if_done on every exit path of a statement.
+struct SqliteDriver::ReleaseWriterWhenDone {
+  explicit ReleaseWriterWhenDone(SqliteDriver& d) : driver(d) {}
+  ~ReleaseWriterWhenDone() { driver.release_writer_if_done(); }
+  ReleaseWriterWhenDone(const ReleaseWriterWhenDone&) = delete;
+  ReleaseWriterWhenDone& operator=(const ReleaseWriterWhenDone&) = delete;
+  SqliteDriver& driver;
+};
+
 Result SqliteDriver::execute(std::string_view sql, std::span<const Param> params, bool cacheable) {
+  const ReleaseWriterWhenDone release_writer_when_done{*this};
   if (broken_) throw DatabaseError(ErrorKind::unavailable, "SQLite: connection unusable after an I/O error");
   sqlite3_stmt* stmt = nullptr;
   OwnedStatement owned;
@@ -326,6 +365,7 @@ Result SqliteDriver::execute(std::string_view sql, std::span<const Param> params
 }
 
 void SqliteDriver::execute_script(std::string_view sql) {
+  const ReleaseWriterWhenDone release_writer_when_done{*this};
   if (broken_) throw DatabaseError(ErrorKind::unavailable, "SQLite: connection unusable after an I/O error");
   const std::string text(sql);
   arm_deadline();

@@ -5,15 +5,21 @@
 // commit that returns only once the WAL is on disk: a row whose insert
 // returned 201 survives kill -9 of the server and a power cut.
 //
-// Durability with group commit: SQLite's synchronous=FULL would fsync the WAL
-// inside every COMMIT, under the single write lock, so concurrent writers
-// queue behind one fsync each. Instead the connections run synchronous=NORMAL
-// and a WAL hook (called after the commit, with the write lock released)
-// waits until one fsync of the WAL has covered that commit. Connections of
-// one process to one file share a WalSync: the first committer syncs, the
-// ones that commit meanwhile wait for the next sync, so N concurrent commits
-// cost about one or two fsyncs, not N. The hook also takes over SQLite's
-// auto-checkpoint (a passive checkpoint once the WAL holds 1000 pages).
+// Connections of one process to one file share a WriteCoordinator:
+// - One writer at a time: a write transaction first takes the file's writer
+//   mutex (up to the busy timeout), so this process's writers queue and are
+//   woken in turn, instead of failing BEGIN IMMEDIATE and polling in SQLite's
+//   busy handler, which sleeps for milliseconds. Other processes still meet
+//   SQLite's own lock and busy timeout.
+// - Group commit: SQLite's synchronous=FULL would fsync the WAL inside every
+//   COMMIT, under the write lock, so writers queue behind one fsync each.
+//   Instead the connections run synchronous=NORMAL and a WAL hook (called
+//   after the commit, with SQLite's write lock released) hands the writer
+//   mutex on and waits until one fsync of the WAL has covered that commit:
+//   the first committer syncs, those that commit meanwhile wait for the next
+//   sync, so N concurrent commits cost about one or two fsyncs, not N. The
+//   hook also takes over SQLite's auto-checkpoint (a passive checkpoint once
+//   the WAL holds 1000 pages).
 // The statement timeout is enforced with a progress handler that interrupts
 // a statement running past its deadline.
 //
@@ -34,7 +40,7 @@
 namespace keel::db {
 
 // SqliteDriver is one sqlite3 connection with its prepared-statement cache.
-class WalSync;
+class WriteCoordinator;
 
 // WalSyncStats counts, per database file, commits and the fsyncs that made them durable.
 struct WalSyncStats {
@@ -58,6 +64,7 @@ class SqliteDriver final : public Driver {
   bool transaction_failed() const override { return false; }  // SQLite keeps the transaction usable
   void set_statement_timeout(std::chrono::milliseconds timeout) override { statement_timeout_ = timeout; }
   void mark_broken() override { broken_ = true; }
+  void reserve_writer() override;
 
   // handle is the raw connection, for the online backup API.
   sqlite3* handle() { return db_; }
@@ -72,17 +79,23 @@ class SqliteDriver final : public Driver {
   SqliteDriver(sqlite3* db, std::string path, std::chrono::milliseconds timeout);
   static int on_progress(void* self);
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int wal_pages);
+  // release_writer hands the writer mutex on once the write transaction has ended.
+  void release_writer();
+  void release_writer_if_done();
+  struct ReleaseWriterWhenDone;
   sqlite3_stmt* prepare(std::string_view sql);
   void arm_deadline();
 
   sqlite3* db_;
   std::string path_;
   std::chrono::milliseconds statement_timeout_;
+  std::chrono::milliseconds busy_timeout_;
   Clock::time_point deadline_{};
   bool deadline_armed_ = false;
   bool broken_ = false;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the static Sql text
-  std::shared_ptr<WalSync> wal_sync_;                     // shared with the file's other connections
+  std::shared_ptr<WriteCoordinator> writers_;  // shared with the file's other connections
+  bool holds_writer_ = false;                  // this connection holds writers_'s mutex
 };
 
 }  // namespace keel::db

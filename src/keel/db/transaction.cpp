@@ -20,6 +20,7 @@ Transaction::Transaction(Connection& connection, TransactionMode mode) : connect
     throw DatabaseError(ErrorKind::other, "a transaction is already open on this connection");
   }
   const Statement& begin = mode == TransactionMode::write ? kBeginWrite : kBeginRead;
+  if (mode == TransactionMode::write) driver.reserve_writer();
   driver.execute(begin.sql(driver.dialect()).text(), {}, true);
   open_ = true;
 }
