@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -103,6 +104,35 @@ TEST(SqliteGroupCommit, ConcurrentWritersShareTheFileAndEveryCommitIsCounted) {
   EXPECT_GE(after.syncs - before.syncs, 1U);
   EXPECT_LE(after.syncs - before.syncs, after.commits - before.commits);
   EXPECT_EQ(conn.execute(kMax)[0].get<int>(0), kThreads * kPerThread);
+}
+
+TEST(SqliteWriters, AWriterWaitsForTheProcessWriteSlotAndGetsItWhenTheFirstCommits) {
+  testing::TestDatabase t(Dialect::sqlite, DatabaseOptions{.pool_size = 2, .timeout = std::chrono::milliseconds(200)});
+  t.db().acquire().execute(kCreate);
+  Connection first = t.db().acquire();
+  std::optional<Transaction> holding(std::in_place, first);
+  first.execute(kInsert, {1});
+  // The second writer queues on this process's write slot, not on SQLite's
+  // lock: it times out with Keel's message after the busy timeout.
+  Connection second = t.db().acquire();
+  try {
+    Transaction waiting(second);
+    FAIL() << "a second write transaction started while the first was open";
+  } catch (const DatabaseError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::timeout);
+    EXPECT_NE(std::string(e.what()).find("no write slot"), std::string::npos) << e.what();
+  }
+  holding->commit();
+  holding.reset();
+  // The slot is free again once the first transaction has committed.
+  Transaction next(second);
+  second.execute(kInsert, {2});
+  next.commit();
+  EXPECT_EQ(second.execute(kMax)[0].get<int>(0), 2);
+  // A rolled-back write transaction frees the slot too.
+  { Transaction abandoned(first); }
+  Transaction after_rollback(second);
+  after_rollback.commit();
 }
 
 }  // namespace
