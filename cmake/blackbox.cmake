@@ -25,8 +25,8 @@ set_tests_properties(openapi.docs_ui PROPERTIES
 
 # Deployment artifacts (issue 9): nginx from deploy/nginx in front of the real
 # keel over HTTP/2, and static checks of the k8s manifests, compose file,
-# Dockerfile and systemd unit (yamllint, systemd-analyze verify). The image
-# build itself is opt-in: `make test-deploy-image`.
+# Dockerfile and systemd unit (yamllint, systemd-analyze verify). The image is
+# built and run by `make test-deploy` (outside ctest: it needs root and podman).
 add_test(NAME deploy.checks
   COMMAND ${KEEL_PYTHON} -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/deploy)
 set_tests_properties(deploy.checks PROPERTIES

@@ -6,8 +6,11 @@
   migration Job — all selecting the same pods;
 - compose.yaml: the four services, health-based start order, a one-shot migration,
   secrets from env files only, volumes for data and uploads;
-- Dockerfile: multi-stage, numeric non-root USER, HEALTHCHECK on /health,
-  exec-form ENTRYPOINT/CMD, no secret in ENV/ARG; .dockerignore keeps secrets out;
+- Dockerfile (the final image = its last stage and the stages it is built FROM):
+  multi-stage, numeric non-root USER, HEALTHCHECK on /health, exec-form
+  ENTRYPOINT/CMD, no secret in ENV/ARG; runtime-prebuilt (what `make test` runs)
+  differs from the full image only by where the binary comes from; .dockerignore
+  keeps secrets out;
 - nginx template: upload cap = UPLOAD_MAX_BYTES + keel's multipart allowance;
 - systemd unit: `systemd-analyze verify` without a warning, hardening options set.
 """
@@ -263,25 +266,45 @@ def dockerfile() -> list[tuple[str, str]]:
     return dockerfile_instructions(os.path.join(DEPLOY, "Dockerfile"))
 
 
-def final_stage(instructions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def stages(instructions: list[tuple[str, str]]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """stages returns (name, FROM image or stage, instructions from FROM on) in file order."""
     starts = [i for i, (word, _) in enumerate(instructions) if word == "FROM"]
-    return instructions[starts[-1]:]
+    out = []
+    for begin, end in zip(starts, starts[1:] + [len(instructions)]):
+        words = [w for w in instructions[begin][1].split() if not w.startswith("--")]
+        name = words[2] if len(words) == 3 and words[1].upper() == "AS" else ""
+        out.append((name, words[0], instructions[begin:end]))
+    return out
+
+
+def image_of(instructions: list[tuple[str, str]], target: str | None = None) -> list[tuple[str, str]]:
+    """image_of returns what makes up the image of stage `target` (default: the last stage):
+    its instructions preceded by those of the stages it is built FROM."""
+    all_stages = stages(instructions)
+    by_name = {name: (base, body) for name, base, body in all_stages if name}
+    base, body = by_name[target] if target else all_stages[-1][1:]
+    chain = [body]
+    while base in by_name:
+        base, parent = by_name[base]
+        chain.insert(0, parent)
+    return [instruction for stage in chain for instruction in stage]
 
 
 def test_dockerfile_is_multi_stage_with_a_slim_runtime(dockerfile):
     froms = [rest for word, rest in dockerfile if word == "FROM"]
     assert len(froms) >= 2, froms
     assert re.search(r"\bAS build\b", froms[0], re.I)
-    runtime = final_stage(dockerfile)
+    runtime = image_of(dockerfile)
     runtime_text = " ".join(rest for _, rest in runtime)
     assert "COPY" in [w for w, _ in runtime] and "--from=build" in runtime_text
+    assert stages(dockerfile)[-1][0] == "runtime", "the full image (binary compiled in `build`) must be the last stage"
     # The compiler and -dev packages stay in the build stage.
     assert not re.search(r"\b(g\+\+|gcc|cmake|ninja-build|build-essential|[a-z0-9.+-]+-dev)\b", runtime_text), runtime_text
     assert "rm -rf /var/lib/apt/lists/*" in runtime_text
 
 
 def test_dockerfile_runs_as_a_fixed_numeric_non_root_user(dockerfile):
-    users = [rest for word, rest in final_stage(dockerfile) if word == "USER"]
+    users = [rest for word, rest in image_of(dockerfile) if word == "USER"]
     assert users, "no USER in the runtime stage"
     m = re.fullmatch(r"(\d+)(?::(\d+))?", users[-1])
     assert m, f"USER {users[-1]!r} is not numeric (Kubernetes runAsNonRoot needs a numeric uid)"
@@ -289,13 +312,30 @@ def test_dockerfile_runs_as_a_fixed_numeric_non_root_user(dockerfile):
 
 
 def test_dockerfile_healthcheck_and_exec_form_entrypoint(dockerfile):
-    runtime = dict((w, r) for w, r in final_stage(dockerfile))
+    runtime = dict((w, r) for w, r in image_of(dockerfile))
     health = runtime["HEALTHCHECK"]
     assert "CMD" in health and "/health" in health
     json.loads(health.split("CMD", 1)[1])  # exec form
     assert json.loads(runtime["ENTRYPOINT"]) == ["/usr/local/bin/keel"]
     assert json.loads(runtime["CMD"]) == ["serve"]
     assert runtime.get("STOPSIGNAL", "SIGTERM") == "SIGTERM"
+
+
+def test_dockerfile_prebuilt_runtime_differs_only_by_the_binary(dockerfile):
+    # `make test` checks runtime-prebuilt (its release binary in runtime-base);
+    # it stands for the full image only if the two differ in the binary's origin alone.
+    def without_binary(target):
+        image = image_of(dockerfile, target)
+        copies = [rest for word, rest in image if word == "COPY" and rest.endswith(" /usr/local/bin/keel")]
+        assert len(copies) == 1, (target, copies)
+        return [(w, r) for w, r in image if (w, r) != ("COPY", copies[0])], copies[0]
+
+    full, full_copy = without_binary("runtime")
+    prebuilt, prebuilt_copy = without_binary("runtime-prebuilt")
+    assert full_copy.startswith("--from=build ") and prebuilt_copy.startswith("--from=prebuilt ")
+    strip_from = lambda image: [(w, r) for w, r in image if w != "FROM"]
+    assert strip_from(full) == strip_from(prebuilt)
+    assert ("HEALTHCHECK" in [w for w, _ in prebuilt]) and ("USER" in [w for w, _ in prebuilt])
 
 
 def test_dockerfile_bakes_in_no_secret(dockerfile):

@@ -1,5 +1,6 @@
 #include "keel/app/database_metrics.hpp"
 
+#include <array>
 #include <string>
 
 #include "keel/db/error.hpp"
@@ -8,8 +9,8 @@ namespace keel::app {
 namespace {
 
 // Query latencies are usually far below HTTP latencies: finer low buckets.
-const std::vector<double> kQueryBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                        0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
+constexpr std::array<double, 12> kQueryBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                               0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
 
 void register_pool(observability::MetricsRegistry& metrics, db::Pool& pool, const std::string& name) {
   auto& connections = metrics.callback("db_pool_connections", "Database pool connections by state.",

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <set>
@@ -382,7 +383,8 @@ void read_server(Reader& r, Settings& s) {
   const auto readable = [](std::string_view path) {
     const std::string p(path);
     std::error_code ec;
-    return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), R_OK) == 0;
+    // Opening the file (not access(2)) answers for the effective user that will read it.
+    return std::filesystem::is_regular_file(p, ec) && std::ifstream(p).is_open();
   };
   constexpr std::string_view kFileExpectation = "must name a readable file";
   r.text("TLS_CERT_FILE", s.tls_cert_file, readable, kFileExpectation);

@@ -171,13 +171,14 @@ std::string page(std::string_view title, std::string_view stylesheet, std::strin
 // DocsSite is the state the docs routes share: the cached document and assets.
 class DocsSite {
  public:
-  DocsSite(const http::Router& router, DocsOptions options) : router_(router), options_(std::move(options)) {
-    const auto& title = options_.info.title;
-    swagger_page_ = make_asset(page(title + " — Swagger UI", "swagger-ui.css", "swagger-ui",
-                                    "swagger-ui-bundle.js", "swagger-init.js"),
-                               kHtml);
-    redoc_page_ =
-        make_asset(page(title + " — ReDoc", "", "redoc", "redoc.standalone.js", "redoc-init.js"), kHtml);
+  DocsSite(const http::Router& router, DocsOptions options)
+      : router_(router),
+        options_(std::move(options)),
+        swagger_page_(make_asset(page(options_.info.title + " — Swagger UI", "swagger-ui.css", "swagger-ui",
+                                      "swagger-ui-bundle.js", "swagger-init.js"),
+                                 kHtml)),
+        redoc_page_(make_asset(
+            page(options_.info.title + " — ReDoc", "", "redoc", "redoc.standalone.js", "redoc-init.js"), kHtml)) {
     loaded_.emplace("swagger-init.js",
                     std::make_shared<const Asset>(make_asset(std::string(kSwaggerInit), kJavaScript)));
     loaded_.emplace("redoc-init.js",

@@ -24,7 +24,8 @@ std::vector<char32_t> decode_utf8(std::string_view text) {
       out.push_back(lead);
       ++i;
       continue;
-    } else if ((lead & 0xE0) == 0xC0) {
+    }
+    if ((lead & 0xE0) == 0xC0) {
       length = 2, code = lead & 0x1F, minimum = 0x80;
     } else if ((lead & 0xF0) == 0xE0) {
       length = 3, code = lead & 0x0F, minimum = 0x800;

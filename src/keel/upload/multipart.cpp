@@ -206,12 +206,10 @@ struct MultipartReader::Digest {
   std::unique_ptr<EVP_MD_CTX, Free> context{EVP_MD_CTX_new()};
 };
 
-MultipartReader::MultipartReader(std::string boundary, MultipartOptions options)
-    : options_(std::move(options)), delimiter_("\r\n--" + boundary) {
-  // A body may open with the delimiter itself: a virtual CRLF in front makes
-  // the first delimiter look like every other one.
-  pending_ = "\r\n";
-}
+// A body may open with the delimiter itself: pending_ starts with a virtual
+// CRLF so that the first delimiter looks like every other one.
+MultipartReader::MultipartReader(std::string_view boundary, MultipartOptions options)
+    : options_(std::move(options)), delimiter_(std::string("\r\n--").append(boundary)), pending_("\r\n") {}
 
 MultipartReader::~MultipartReader() = default;
 

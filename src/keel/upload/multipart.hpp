@@ -111,7 +111,7 @@ BoundaryResult multipart_boundary(std::string_view content_type);
 // may fall anywhere, even inside a delimiter.
 class MultipartReader {
  public:
-  MultipartReader(std::string boundary, MultipartOptions options);
+  MultipartReader(std::string_view boundary, MultipartOptions options);
   ~MultipartReader();
   MultipartReader(const MultipartReader&) = delete;
   MultipartReader& operator=(const MultipartReader&) = delete;

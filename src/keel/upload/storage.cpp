@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
+#include <system_error>
 #include <utility>
 
 namespace keel::upload {
@@ -49,9 +49,16 @@ std::optional<std::string> Storage::ensure_directory() const {
   std::error_code error;
   std::filesystem::create_directories(dir_, error);
   if (error) return "cannot create " + dir_ + ": " + error.message();
-  ::chmod(dir_.c_str(), 0700);  // best effort: the directory may belong to the operator
-  if (::access(dir_.c_str(), W_OK | X_OK) != 0)
-    return "cannot write to " + dir_ + ": " + std::strerror(errno);
+  // One descriptor for both steps, so they apply to the same directory even if the path
+  // is swapped meanwhile; the check is for the effective user that will write the files.
+  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // std::error_code's message, not strerror(3): that one shares a buffer between threads.
+  if (fd < 0) return "cannot open " + dir_ + ": " + std::error_code(errno, std::generic_category()).message();
+  ::fchmod(fd, 0700);  // best effort: the directory may belong to the operator
+  const bool writable = ::faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) == 0;
+  const std::error_code access_error(errno, std::generic_category());
+  ::close(fd);
+  if (!writable) return "cannot write to " + dir_ + ": " + access_error.message();
   return std::nullopt;
 }
 

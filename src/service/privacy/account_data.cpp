@@ -89,7 +89,8 @@ boost::json::object export_account(keel::db::Connection& connection, const users
 
 std::string erase_account(ServiceContext& context, const users::User& user, keel::audit::AuditEvent event) {
   // Random, so the pseudonym cannot be recomputed from the id in old logs or backups.
-  const std::string pseudonym =
+  // Not const: the return statement moves it.
+  std::string pseudonym =
       "deleted-user-" + keel::security::sha256_hex(keel::security::random_token(32)).substr(0, 32);
   std::vector<std::string> files;
   context.database.in_transaction([&](keel::db::Connection& connection) {

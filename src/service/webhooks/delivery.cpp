@@ -158,7 +158,7 @@ void WebhookDelivery::operator()(const keel::jobs::Job& job) const {
   }
   const bool last_attempt = job.attempt >= job.max_attempts;
   const auto record = [&](std::string_view status, std::optional<long> response_status,
-                          std::optional<std::string> error) {
+                          const std::optional<std::string>& error) {
     auto connection = database_->acquire();
     connection.execute(sql::kRecordAttempt,
                        {payload->delivery_id, std::string(status), static_cast<std::int64_t>(job.attempt),
