@@ -549,3 +549,43 @@ def test_a_cursor_only_opens_for_its_user_sort_and_filters(client, alice, bob):
     ]:
         resp = client.get(ITEMS, params={**params, "cursor": cursor}, headers=caller.auth)
         assert_httpx_problem(resp, 400, "invalid_cursor")
+
+
+# --------------------------------------------------------------------------- statements per request (N+1)
+
+
+def statement_counts(client: httpx.Client) -> dict[str, float]:
+    """statement_counts reads db_query_duration_seconds_count per statement from /metrics,
+    leaving out the job runner's own polling (jobs.*), which runs on its own schedule."""
+    counts = {}
+    for line in client.get("/metrics").text.splitlines():
+        match = re.fullmatch(r'db_query_duration_seconds_count\{statement="([^"]+)"\} (\S+)', line)
+        if match and not match.group(1).startswith("jobs."):
+            counts[match.group(1)] = float(match.group(2))
+    return counts
+
+
+def statements_run_by(client: httpx.Client, request) -> dict[str, float]:
+    before = statement_counts(client)
+    request()
+    after = statement_counts(client)
+    return {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+
+
+def test_a_list_page_runs_the_same_statements_whatever_its_size(client):
+    caller = new_caller(client)
+    tag = marker()
+    for i in range(30):
+        create(client, caller, title=f"n+1 probe {i}", tags=[tag, f"extra-{i}"])
+
+    def page(limit: int):
+        def run():
+            resp = client.get(ITEMS, params={"limit": limit, "tag": tag}, headers=caller.auth)
+            assert resp.status_code == 200 and len(resp.json()["items"]) == limit, resp.text
+        return run
+
+    small = statements_run_by(client, page(2))
+    large = statements_run_by(client, page(30))
+    # One session check and one list query, whether the page holds 2 items or 30 (tags included).
+    assert small == large, (small, large)
+    assert sum(small.values()) == 2, small

@@ -1,9 +1,12 @@
 """Static checks of the deployment artifacts in deploy/ (no cluster, no container engine):
 
 - every YAML file passes yamllint (deploy/.yamllint.yaml);
-- Kubernetes manifests: Deployment probes on /health and /readiness, resources,
-  non-root read-only security context, the Secret reference, Service, PDB, HPA,
-  migration Job — all selecting the same pods;
+- Kubernetes (the output of `kubectl kustomize deploy/k8s`): Deployment probes on
+  /health and /readiness, resources, non-root read-only security context, the
+  Secret reference, Service, PDB, HPA, migration Job — all selecting the same pods;
+  Ingress (TLS, backend, body cap >= UPLOAD_MAX_BYTES), NetworkPolicy (pods, port,
+  egress); a schema check of every object (known apiVersion/kind, DNS-1123 names,
+  labels, small JSON schemas); secret.example.yaml holds placeholders, never applied;
 - compose.yaml: the four services, health-based start order, a one-shot migration,
   secrets from env files only, volumes for data and uploads;
 - Dockerfile (the final image = its last stage and the stages it is built FROM):
@@ -12,7 +15,8 @@
   differs from the full image only by where the binary comes from; .dockerignore
   keeps secrets out;
 - nginx template: upload cap = UPLOAD_MAX_BYTES + keel's multipart allowance;
-- systemd unit: `systemd-analyze verify` without a warning, hardening options set.
+- systemd unit: `systemd-analyze verify` without a warning, hardening options set,
+  `systemd-analyze security --offline=true` exposure at most EXPOSURE_THRESHOLD.
 """
 
 from __future__ import annotations
