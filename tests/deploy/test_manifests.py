@@ -600,19 +600,24 @@ def test_dockerignore_admits_only_the_build_inputs():
 # --------------------------------------------------------------------------- systemd
 
 
-def test_systemd_unit_verifies_cleanly():
+def systemd_analyze(*args: str) -> subprocess.CompletedProcess:
+    """systemd_analyze runs `systemd-analyze ARGS UNIT` on a copy of keel.service whose
+    ExecStart points at the binary under test (verify checks that it is executable)."""
     assert os.access(KEEL_BINARY, os.X_OK), f"keel binary not found: {KEEL_BINARY}"
     with open(os.path.join(DEPLOY, "systemd", "keel.service")) as f:
         unit = f.read()
     tmp = tempfile.mkdtemp(prefix="keel-unit-")
     try:
-        # verify checks that ExecStart is executable: point it at the binary under test.
         path = os.path.join(tmp, "keel.service")
         with open(path, "w") as f:
             f.write(unit.replace("/usr/local/bin/keel", os.path.abspath(KEEL_BINARY)))
-        done = subprocess.run(["systemd-analyze", "verify", path], capture_output=True, text=True, timeout=60)
+        return subprocess.run(["systemd-analyze", *args, path], capture_output=True, text=True, timeout=60)
     finally:
         shutil.rmtree(tmp)
+
+
+def test_systemd_unit_verifies_cleanly():
+    done = systemd_analyze("verify")
     assert done.returncode == 0 and not done.stderr.strip() and not done.stdout.strip(), done.stdout + done.stderr
 
 
@@ -640,18 +645,7 @@ EXPOSURE_THRESHOLD = 1.5
 
 
 def test_systemd_unit_exposure_level_stays_low():
-    assert os.access(KEEL_BINARY, os.X_OK), f"keel binary not found: {KEEL_BINARY}"
-    with open(os.path.join(DEPLOY, "systemd", "keel.service")) as f:
-        unit = f.read()
-    tmp = tempfile.mkdtemp(prefix="keel-unit-")
-    try:
-        path = os.path.join(tmp, "keel.service")
-        with open(path, "w") as f:
-            f.write(unit.replace("/usr/local/bin/keel", os.path.abspath(KEEL_BINARY)))
-        done = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", path],
-                              capture_output=True, text=True, timeout=60)
-    finally:
-        shutil.rmtree(tmp)
+    done = systemd_analyze("security", "--offline=true", "--no-pager")
     m = re.search(r"Overall exposure level for keel\.service: (\d+(?:\.\d+)?) (\w+)", done.stdout)
     assert done.returncode == 0 and m, done.stdout + done.stderr
     score, band = float(m.group(1)), m.group(2)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import DEPLOY
+from conftest import DEPLOY, nginx_command
 from keel_harness import KeelServer, free_port, wait_for
 
 TEMPLATE = os.path.join(DEPLOY, "nginx", "keel.conf.template")
@@ -105,17 +104,8 @@ class Edge:
             })
         with open(os.path.join(self.tmp, "keel.conf"), "w") as f:
             f.write(site)
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
-        temp_paths = "".join(f"  {kind}_temp_path {self.tmp}/{kind}_temp;\n"
-                             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        with open(os.path.join(self.tmp, "nginx.conf"), "w") as f:
-            f.write(f"{user}daemon off;\nworker_processes 1;\npid {self.tmp}/nginx.pid;\n"
-                    f"error_log {self.error_log} info;\nevents {{ worker_connections 256; }}\n"
-                    f"http {{\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
-                    f"{temp_paths}  include {self.tmp}/keel.conf;\n}}\n")
-        args = [NGINX, "-p", self.tmp, "-c", os.path.join(self.tmp, "nginx.conf"), "-e", self.error_log]
-        check = subprocess.run([*args, "-t"], capture_output=True, text=True, timeout=30)
-        assert check.returncode == 0, f"nginx -t failed:\n{check.stderr}"
+        args = nginx_command(NGINX, self.tmp, self.error_log, os.path.join(self.tmp, "keel.conf"),
+                             "  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n")
         # The access log goes to nginx's stdout (access_log /dev/stdout in the template).
         self.access_file = open(self.access_log, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.access_file,

@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -47,6 +46,7 @@ from keel_harness import (SECRETS, KeelServer, assert_httpx_problem, clean_env, 
                           wait_for)
 from redis_server import RedisServer
 from test_email_smtp import SmtpSink
+from conftest import nginx_command
 from test_nginx import NGINX, fill_template
 
 pytestmark = pytest.mark.skipif(not os.environ.get("KEEL_TEST_POSTGRES_URL"),
@@ -203,16 +203,7 @@ class LoadBalancer:
         })
         with open(os.path.join(self.tmp, "lb.conf"), "w") as f:
             f.write(site)
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
-        temp_paths = "".join(f"  {kind}_temp_path {self.tmp}/{kind}_temp;\n"
-                             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        with open(os.path.join(self.tmp, "nginx.conf"), "w") as f:
-            f.write(f"{user}daemon off;\nworker_processes 1;\npid {self.tmp}/nginx.pid;\n"
-                    f"error_log {self.error_log} info;\nevents {{ worker_connections 256; }}\n"
-                    f"http {{\n{temp_paths}  include {self.tmp}/lb.conf;\n}}\n")
-        args = [NGINX, "-p", self.tmp, "-c", os.path.join(self.tmp, "nginx.conf"), "-e", self.error_log]
-        check = subprocess.run([*args, "-t"], capture_output=True, text=True, timeout=30)
-        assert check.returncode == 0, f"nginx -t failed:\n{check.stderr}"
+        args = nginx_command(NGINX, self.tmp, self.error_log, os.path.join(self.tmp, "lb.conf"))
         self._access_file = open(self.access_log, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._access_file,
                                      stderr=subprocess.STDOUT, start_new_session=True)
