@@ -243,7 +243,9 @@ int run_serve(bool migrate_first) {
     // Stored data sealed under a key the configuration lacks is a configuration error (a random
     // development key is new each start: nothing stored can need it, so there is nothing to check).
     if (!app.settings().data_encryption_keys_generated) {
-      if (const auto problem = service::check_stored_email_keys(database, parts.cipher)) {
+      auto problem = service::check_stored_email_keys(database, parts.cipher);
+      if (!problem) problem = service::webhooks::check_stored_webhook_keys(database, parts.cipher);
+      if (problem) {
         log.error("refusing to start: stored data needs a key DATA_ENCRYPTION_KEYS lacks",
                   {{"detail", std::string_view(*problem)}});
         log.flush();

@@ -49,6 +49,41 @@ def register_secret(value: str) -> str:
     return value
 
 
+@dataclass
+class Caller:
+    """Caller is a registered user and one access token."""
+    email: str
+    password: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def sign_in(client: httpx.Client, email: str, password: str, scope: str | None = None) -> str:
+    """sign_in runs the password grant and returns the access token (registered as a secret)."""
+    form = {"grant_type": "password", "username": email, "password": password}
+    if scope is not None:
+        form["scope"] = scope
+    resp = client.post("/api/v1/auth/token", data=form)
+    assert resp.status_code == 200, resp.text
+    return register_secret(resp.json()["access_token"])
+
+
+def new_caller(client: httpx.Client, scope: str | None = None, prefix: str = "user",
+               full_name: str | None = None) -> Caller:
+    """new_caller registers a fresh user (a random 16-letter password passes the policy) and signs in."""
+    email = f"{prefix}-{_secrets.token_hex(6)}@example.com"
+    password = register_secret("".join(_secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(16)))
+    body = {"email": email, "password": password}
+    if full_name is not None:
+        body["full_name"] = full_name
+    resp = client.post("/api/v1/auth/register", json=body)
+    assert resp.status_code == 201, resp.text
+    return Caller(email, password, sign_in(client, email, password, scope))
+
+
 def require_binary() -> str:
     """require_binary returns the keel path or fails the test (a missing binary is a failure, not a skip)."""
     if not (os.path.isfile(KEEL_BINARY) and os.access(KEEL_BINARY, os.X_OK)):
@@ -218,7 +253,7 @@ class KeelServer:
     def access_lines(self, request_id: str, timeout: float = 3.0) -> list[dict]:
         """access_lines returns the access-log lines (msg "request") of one request id, waiting for the first."""
         pred = lambda l: l.get("msg") == "request" and l.get("request_id") == request_id  # noqa: E731
-        lines = self.wait_log(pred, 1, timeout)
+        self.wait_log(pred, 1, timeout)
         time.sleep(0.05)  # give a (wrong) duplicate line the chance to appear too
         return [l for l in self.log_lines() if pred(l)]
 

@@ -13,20 +13,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
-import string
 import struct
-import time
 import urllib.parse
 import uuid
 import zlib
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
+from keel_harness import Caller, sign_in
+from keel_harness import new_caller as harness_new_caller
 from keel_harness import (KeelServer, RawConnection, assert_httpx_problem, assert_raw_problem,
-                          register_secret, run_cli, validation_errors, wait_for)
+                          run_cli, validation_errors, wait_for)
 
 ITEMS = "/api/v1/items"
 ATTACHMENTS = "/api/v1/attachments"
@@ -106,32 +104,8 @@ def multipart(data: bytes, filename: str | None = "file.bin", content_type: str 
 # --------------------------------------------------------------------------- callers
 
 
-@dataclass
-class Caller:
-    email: str
-    password: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def sign_in(client: httpx.Client, email: str, password: str, scope: str | None = None) -> str:
-    form = {"grant_type": "password", "username": email, "password": password}
-    if scope is not None:
-        form["scope"] = scope
-    resp = client.post("/api/v1/auth/token", data=form)
-    assert resp.status_code == 200, resp.text
-    return register_secret(resp.json()["access_token"])
-
-
 def new_caller(client: httpx.Client, scope: str | None = None) -> Caller:
-    email = f"files-{uuid.uuid4().hex[:12]}@example.com"
-    password = register_secret("".join(secrets.choice(string.ascii_lowercase) for _ in range(16)))
-    resp = client.post("/api/v1/auth/register", json={"email": email, "password": password, "full_name": "F U"})
-    assert resp.status_code == 201, resp.text
-    return Caller(email, password, sign_in(client, email, password, scope))
+    return harness_new_caller(client, scope, prefix="files", full_name="F U")
 
 
 def start_server(overrides: dict[str, str] | None = None) -> KeelServer:

@@ -10,57 +10,25 @@ can check the whole unfiltered list.
 from __future__ import annotations
 
 import re
-import secrets
 import string
 import uuid
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from keel_harness import assert_httpx_problem, register_secret, run_cli, validation_errors
+from keel_harness import Caller, assert_httpx_problem, new_caller, run_cli, sign_in, validation_errors
 
 ITEMS = "/api/v1/items"
 
 
-@dataclass
-class Caller:
-    """Caller is a registered user and one access token."""
-    email: str
-    password: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def sign_in(client: httpx.Client, email: str, password: str, scope: str | None = None) -> str:
-    form = {"grant_type": "password", "username": email, "password": password}
-    if scope is not None:
-        form["scope"] = scope
-    resp = client.post("/api/v1/auth/token", data=form)
-    assert resp.status_code == 200, resp.text
-    return register_secret(resp.json()["access_token"])
-
-
-def new_caller(client: httpx.Client, scope: str | None = None) -> Caller:
-    """new_caller registers a fresh user (a random 16-letter password passes the policy) and signs in."""
-    email = f"items-{uuid.uuid4().hex[:12]}@example.com"
-    password = register_secret("".join(secrets.choice(string.ascii_lowercase) for _ in range(16)))
-    resp = client.post("/api/v1/auth/register", json={"email": email, "password": password})
-    assert resp.status_code == 201, resp.text
-    return Caller(email, password, sign_in(client, email, password, scope))
-
-
 @pytest.fixture(scope="module")
 def alice(client) -> Caller:
-    return new_caller(client)
+    return new_caller(client, prefix="items")
 
 
 @pytest.fixture(scope="module")
 def bob(client) -> Caller:
-    return new_caller(client)
+    return new_caller(client, prefix="items")
 
 
 def marker() -> str:

@@ -230,6 +230,17 @@ def test_every_example_validates_against_its_schema(spec):
     assert checked >= 20, checked
 
 
+def test_token_form_documents_grant_type_as_optional_like_the_server(spec):
+    body = spec["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
+    schema = body["application/x-www-form-urlencoded"]["schema"]
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    # The server takes a form without grant_type as the password grant (FastAPI's form does too).
+    assert "grant_type" not in schema.get("required", []), schema
+    assert schema["properties"]["grant_type"]["default"] == "password"
+    assert schema["properties"]["grant_type"]["enum"] == ["password", "refresh_token"]
+
+
 def test_security_schemes_offer_the_password_flow_and_api_keys(spec):
     schemes = spec["components"]["securitySchemes"]
     password = schemes["OAuth2PasswordBearer"]["flows"]["password"]

@@ -13,16 +13,15 @@ import hashlib
 import hmac
 import json
 import secrets
-import string
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from keel_harness import KeelServer, assert_httpx_problem, register_secret, run_cli, validation_errors, wait_for
+from keel_harness import new_caller as harness_new_caller
 
 WEBHOOKS = "/api/v1/webhooks"
 ITEMS = "/api/v1/items"
@@ -72,12 +71,8 @@ def encryption_key() -> str:
 
 
 def new_caller(client: httpx.Client) -> dict[str, str]:
-    email = f"hooks-{uuid.uuid4().hex[:12]}@example.com"
-    password = register_secret("".join(secrets.choice(string.ascii_lowercase) for _ in range(16)))
-    assert client.post("/api/v1/auth/register", json={"email": email, "password": password}).status_code == 201
-    resp = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": password})
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": "Bearer " + register_secret(resp.json()["access_token"])}
+    """new_caller signs up a fresh user and returns its Authorization header."""
+    return harness_new_caller(client, prefix="hooks").auth
 
 
 def verify(request: dict, secret: str) -> dict:
@@ -256,6 +251,12 @@ def test_rotate_keys_reseals_webhook_secrets_and_deliveries_still_verify(receive
         first.close()
     ((sealed,),) = first.sql("SELECT secret_sealed FROM webhooks WHERE id = ?", (created["id"],))
     assert sealed.startswith("v1.wh1.") and created["secret"] not in sealed
+
+    # Before rotation, a configuration without the key the secret needs cannot serve: exit 78.
+    refused = run_cli(["serve"], {**first.env, "DATA_ENCRYPTION_KEYS": new_key}, cwd=first.tmp, timeout=20)
+    assert refused.returncode == 78, refused.stdout + refused.stderr
+    assert "DATA_ENCRYPTION_KEYS lacks key id 'wh1' that encrypts stored data" in refused.stderr, refused.stderr
+    assert new_key.split(":", 1)[1] not in refused.stderr + refused.stdout
 
     env = {**first.env, "DATA_ENCRYPTION_KEYS": f"{new_key},{old_key}"}
     rotated = run_cli(["rotate-keys"], env, cwd=first.tmp)

@@ -330,16 +330,12 @@ http::Response App::readiness() const {
 
 http::Response App::metrics_endpoint(const http::Request& request) const {
   if (settings_.metrics_token) {
-    const auto authorization = request.headers.get("Authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!authorization) {
+    if (!request.headers.get("Authorization")) {
       throw ApiError(ErrorCode::unauthorized, "Metrics require a bearer token.")
           .with_header("WWW-Authenticate", "Bearer realm=\"metrics\"");
     }
-    const bool is_bearer = authorization->size() > kBearer.size() &&
-                           http::iequals(authorization->substr(0, kBearer.size()), kBearer);
-    if (!is_bearer ||
-        !security::constant_time_equal(authorization->substr(kBearer.size()), *settings_.metrics_token)) {
+    const auto token = bearer_token(request);
+    if (!token || !security::constant_time_equal(*token, *settings_.metrics_token)) {
       throw ApiError(ErrorCode::invalid_token, "The metrics token is not valid.")
           .with_header("WWW-Authenticate", "Bearer realm=\"metrics\", error=\"invalid_token\"");
     }

@@ -73,8 +73,24 @@ constexpr int kCheckpointPages = 1000;
 // this process (see the header). Thread-safe.
 class WriteCoordinator {
  public:
-  // writer is held from before BEGIN IMMEDIATE until the transaction ends.
-  std::timed_mutex writer;
+  // acquire_write_slot waits up to `timeout` for the write slot, held from
+  // before BEGIN IMMEDIATE until the transaction ends (a flag under a mutex,
+  // not a timed_mutex: the slot is a state, and ThreadSanitizer cannot follow
+  // pthread_mutex_clocklock).
+  bool acquire_write_slot(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(slot_mutex_);
+    if (!slot_freed_.wait_for(lock, timeout, [this] { return !slot_taken_; })) return false;
+    slot_taken_ = true;
+    return true;
+  }
+
+  void release_write_slot() {
+    {
+      std::lock_guard lock(slot_mutex_);
+      slot_taken_ = false;
+    }
+    slot_freed_.notify_one();
+  }
 
   // sync returns once an fsync of the WAL that started after this call has
   // finished: the commit that preceded the call is then on disk.
@@ -127,6 +143,9 @@ class WriteCoordinator {
   }
 
  private:
+  std::mutex slot_mutex_;
+  std::condition_variable slot_freed_;
+  bool slot_taken_ = false;  // a connection of this process is in a write transaction
   mutable std::mutex mutex_;
   std::condition_variable synced_changed_;
   WalSyncStats stats_;
@@ -205,7 +224,7 @@ WalSyncStats SqliteDriver::wal_sync_stats() const { return writers_ ? writers_->
 
 void SqliteDriver::reserve_writer() {
   if (!writers_ || holds_writer_) return;
-  if (!writers_->writer.try_lock_for(busy_timeout_)) {
+  if (!writers_->acquire_write_slot(busy_timeout_)) {
     throw DatabaseError(ErrorKind::timeout, "SQLite: no write slot within the busy timeout (" +
                                                 std::to_string(busy_timeout_.count()) + " ms)");
   }
@@ -215,7 +234,7 @@ void SqliteDriver::reserve_writer() {
 void SqliteDriver::release_writer() {
   if (!holds_writer_) return;
   holds_writer_ = false;
-  writers_->writer.unlock();
+  writers_->release_write_slot();
 }
 
 void SqliteDriver::release_writer_if_done() {

@@ -7,7 +7,7 @@
 //
 // Connections of one process to one file share a WriteCoordinator:
 // - One writer at a time: a write transaction first takes the file's writer
-//   mutex (up to the busy timeout), so this process's writers queue and are
+//   slot (up to the busy timeout), so this process's writers queue and are
 //   woken in turn, instead of failing BEGIN IMMEDIATE and polling in SQLite's
 //   busy handler, which sleeps for milliseconds. Other processes still meet
 //   SQLite's own lock and busy timeout.
@@ -15,7 +15,7 @@
 //   COMMIT, under the write lock, so writers queue behind one fsync each.
 //   Instead the connections run synchronous=NORMAL and a WAL hook (called
 //   after the commit, with SQLite's write lock released) hands the writer
-//   mutex on and waits until one fsync of the WAL has covered that commit:
+//   slot on and waits until one fsync of the WAL has covered that commit:
 //   the first committer syncs, those that commit meanwhile wait for the next
 //   sync, so N concurrent commits cost about one or two fsyncs, not N. The
 //   hook also takes over SQLite's auto-checkpoint (a passive checkpoint once
@@ -79,7 +79,7 @@ class SqliteDriver final : public Driver {
   SqliteDriver(sqlite3* db, std::string path, std::chrono::milliseconds timeout);
   static int on_progress(void* self);
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int wal_pages);
-  // release_writer hands the writer mutex on once the write transaction has ended.
+  // release_writer hands the write slot on once the write transaction has ended.
   void release_writer();
   void release_writer_if_done();
   struct ReleaseWriterWhenDone;
@@ -95,7 +95,7 @@ class SqliteDriver final : public Driver {
   bool broken_ = false;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the static Sql text
   std::shared_ptr<WriteCoordinator> writers_;  // shared with the file's other connections
-  bool holds_writer_ = false;                  // this connection holds writers_'s mutex
+  bool holds_writer_ = false;                  // this connection holds writers_'s write slot
 };
 
 }  // namespace keel::db

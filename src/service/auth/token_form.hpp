@@ -30,8 +30,13 @@ struct TokenForm {
   template <class V>
   static void fields(V& v) {
     namespace m = keel::model;
+    // Optional in the document, as it is on the wire: a form without grant_type
+    // but with username and password is the password grant (FastAPI's form
+    // behaves the same); parse_token_form, not this model, reads the body.
     v.field("grant_type", &TokenForm::grant_type, m::one_of({"password", "refresh_token"}),
-            m::describe("password: sign in with email and password; refresh_token: rotate a refresh token"));
+            m::default_value("password"),
+            m::describe("password: sign in with email and password; refresh_token: rotate a refresh token. "
+                        "May be omitted when username and password are sent"));
     v.field("username", &TokenForm::username, m::default_value(""), m::describe("password grant: the email"));
     v.field("password", &TokenForm::password, m::default_value(""),
             m::describe("password grant: the password"));

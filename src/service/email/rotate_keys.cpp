@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <set>
 #include <string_view>
 
 #include "keel/config/load.hpp"
@@ -12,6 +11,7 @@
 #include "service/email/email_payload.hpp"
 #include "service/email/email_sender.hpp"
 #include "service/email/email_sql.hpp"
+#include "service/stored_key_audit.hpp"
 
 namespace service {
 namespace {
@@ -125,9 +125,7 @@ int rotate_keys_command(keel::db::Database& database, const keel::config::Settin
 
 std::optional<std::string> check_stored_email_keys(keel::db::Database& database,
                                                    const keel::security::DataCipher& cipher, int max_rows) {
-  std::set<std::string, std::less<>> missing;
-  std::set<std::string, std::less<>> opened;
-  std::set<std::string, std::less<>> failed;
+  StoredKeyAudit audit(cipher);
   std::string after_id;
   database.register_statements(kEmailStatements);
   auto connection = database.acquire();
@@ -137,31 +135,13 @@ std::optional<std::string> check_stored_email_keys(keel::db::Database& database,
     for (const auto& row : rows) {
       const auto stored = parse_email_payload(row.payload);
       if (!stored || stored->plain_variables) continue;  // nothing a key could fix
-      const auto id = keel::security::sealed_key_id(stored->sealed_variables);
-      if (!id || opened.contains(*id)) continue;
-      if (!cipher.has_key(*id)) {
-        missing.emplace(*id);
-      } else if (open_email_payload(cipher, *stored)) {
-        opened.emplace(*id);
-        failed.erase(std::string(*id));
-      } else {
-        failed.emplace(*id);
-      }
+      audit.check(stored->sealed_variables, [&] { return open_email_payload(cipher, *stored).has_value(); });
     }
     if (static_cast<int>(rows.size()) < limit) break;
     seen += limit;
     after_id = rows.back().id;
   }
-  if (!missing.empty()) {
-    return "DATA_ENCRYPTION_KEYS lacks key id '" + *missing.begin() +
-           "' that encrypts stored data; add it back (it may be second in the list)";
-  }
-  if (!failed.empty()) {
-    return "DATA_ENCRYPTION_KEYS key id '" + *failed.begin() +
-           "' does not decrypt the data stored under that id: the key bytes differ from the ones it was "
-           "encrypted with; restore the original key for that id";
-  }
-  return std::nullopt;
+  return audit.problem();
 }
 
 }  // namespace service

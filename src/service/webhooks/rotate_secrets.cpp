@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "service/stored_key_audit.hpp"
 #include "service/webhooks/webhooks_sql.hpp"
 
 namespace service::webhooks {
@@ -35,6 +36,21 @@ SecretRotation rotate_webhook_secrets(keel::db::Database& database, const keel::
     });
   }
   return total;
+}
+
+std::optional<std::string> check_stored_webhook_keys(keel::db::Database& database,
+                                                     const keel::security::DataCipher& cipher,
+                                                     std::int64_t max_rows) {
+  database.register_statements(sql::kWebhookStatements);
+  StoredKeyAudit audit(cipher);
+  auto connection = database.acquire();
+  const auto rows = connection.execute(sql::kWebhookSecretsPage, {std::string(), max_rows});
+  for (const auto& row : rows) {
+    const auto id = row.get<std::string>(0);
+    const auto sealed = row.get<std::string>(1);
+    audit.check(sealed, [&] { return cipher.open(sealed, id).has_value(); });
+  }
+  return audit.problem();
 }
 
 }  // namespace service::webhooks

@@ -7,9 +7,12 @@
 //
 //   auto report = rotate_webhook_secrets(database, cipher);
 //   if (report.unreadable > 0) keep_old_keys();
+//   if (auto problem = check_stored_webhook_keys(database, cipher)) refuse_to_start(*problem);
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "keel/db/database.hpp"
 #include "keel/security/data_cipher.hpp"
@@ -29,5 +32,13 @@ struct SecretRotation {
 // someone else between read and write is left alone. Throws
 // keel::db::DatabaseError when the database fails (committed batches stay).
 SecretRotation rotate_webhook_secrets(keel::db::Database& database, const keel::security::DataCipher& cipher);
+
+// check_stored_webhook_keys reads up to `max_rows` webhook secrets and says
+// what makes them unreadable (a key id missing from DATA_ENCRYPTION_KEYS, or
+// a configured id whose bytes differ); nullopt when they all open. `keel
+// serve` refuses to start on a problem, as for email payloads.
+std::optional<std::string> check_stored_webhook_keys(keel::db::Database& database,
+                                                     const keel::security::DataCipher& cipher,
+                                                     std::int64_t max_rows = 1000);
 
 }  // namespace service::webhooks
