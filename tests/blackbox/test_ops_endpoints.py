@@ -193,21 +193,25 @@ def test_docs_assets_are_served_gzipped_and_cacheable(client):
 
 
 def test_health_answers_promptly_while_every_handler_thread_is_busy(make_server):
-    """I/O and blocking work are separate: with WORKERS=1 and the only handler
-    thread asleep in a slow request, /health (an inline route) still answers at once."""
+    """I/O and blocking work are separate: with WORKERS=1 and every handler
+    thread (32, the floor) asleep in a slow request, /health (an inline route)
+    still answers at once."""
     server = make_server({"WORKERS": "1", "HANDLER_TIMEOUT_MS": "10000"})
-    slow_result = {}
+    handler_threads = 32
+    statuses = []
 
     def slow_call():
-        slow_result["status"] = httpx.get(server.url("/api/v1/demo/slow?ms=3000"), timeout=10).status_code
+        statuses.append(httpx.get(server.url("/api/v1/demo/slow?ms=3000"), timeout=10).status_code)
 
-    worker = threading.Thread(target=slow_call)
-    worker.start()
-    time.sleep(0.3)  # the slow request now holds the handler thread
+    workers = [threading.Thread(target=slow_call) for _ in range(handler_threads + 4)]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.8)  # the slow requests now hold every handler thread, and four more wait
     started = time.monotonic()
     health = httpx.get(server.url("/health"), timeout=5)
     elapsed = time.monotonic() - started
-    worker.join(timeout=10)
+    for worker in workers:
+        worker.join(timeout=15)
     assert health.status_code == 200
-    assert elapsed < 1.0, f"/health waited {elapsed:.2f}s behind a blocking handler"
-    assert slow_result.get("status") == 200
+    assert elapsed < 1.0, f"/health waited {elapsed:.2f}s behind blocking handlers"
+    assert statuses == [200] * (handler_threads + 4)

@@ -27,6 +27,9 @@ namespace {
 using errors::ApiError;
 using errors::ErrorCode;
 
+// kMinHandlerThreads is the handler pool's floor (see server_options).
+constexpr int kMinHandlerThreads = 32;
+
 bool carries_body(const http::Request& request) {
   return !request.body.empty() || request.headers.contains("Content-Type");
 }
@@ -136,9 +139,12 @@ http::ServerOptions App::server_options() const {
   options.host = settings_.host;
   options.port = settings_.port;
   options.io_threads = static_cast<unsigned>(settings_.workers);
-  // Handlers mostly wait on the database: one thread per pooled connection
-  // keeps the pool busy (and lets SQLite's group commit batch fsyncs).
-  options.handler_threads = static_cast<unsigned>(std::max(settings_.workers, settings_.database_pool_size));
+  // Handlers mostly wait on the database: at least one thread per pooled
+  // connection keeps the pool busy, and more threads than connections let
+  // SQLite writes queue into large batches (keel/db/write_batch.hpp) instead
+  // of waiting for a thread. A waiting thread costs a stack and nothing else.
+  options.handler_threads = static_cast<unsigned>(
+      std::max({settings_.workers, settings_.database_pool_size, kMinHandlerThreads}));
   options.max_header_bytes = static_cast<std::size_t>(settings_.max_header_bytes);
   options.max_target_bytes = static_cast<std::size_t>(settings_.max_uri_bytes);
   options.max_connections = static_cast<std::size_t>(settings_.max_connections);

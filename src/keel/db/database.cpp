@@ -47,6 +47,7 @@ Database::Database(DatabaseOptions options)
       dialect_(dialect_of(options_.url, "DATABASE_URL")),
       catalog_(std::make_shared<StatementCatalog>(options_.enforce_catalog)) {
   primary_ = make_pool("primary", options_.url, options_, catalog_);
+  if (dialect_ == Dialect::sqlite) write_batch_ = std::make_unique<WriteBatch>(*primary_);
   if (options_.read_url) {
     if (dialect_of(*options_.read_url, "DATABASE_READ_URL") != dialect_) {
       throw DatabaseError(ErrorKind::other, "DATABASE_READ_URL: must use the same engine as DATABASE_URL");

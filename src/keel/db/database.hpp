@@ -31,6 +31,7 @@
 #include "keel/db/connection.hpp"
 #include "keel/db/pool.hpp"
 #include "keel/db/transaction.hpp"
+#include "keel/db/write_batch.hpp"
 
 namespace keel::db {
 
@@ -68,8 +69,21 @@ class Database {
 
   // in_transaction runs `work(connection)` in a write transaction on the
   // primary and commits when it returns; any exception rolls back and propagates.
+  // On SQLite, concurrent calls share one transaction and its fsync
+  // (write_batch.hpp); each still commits or fails on its own.
   template <class Work>
   auto in_transaction(Work&& work) -> std::invoke_result_t<Work&, Connection&> {
+    using WorkResult = std::invoke_result_t<Work&, Connection&>;
+    if (write_batch_) {
+      if constexpr (std::is_void_v<WorkResult>) {
+        write_batch_->run([&](Connection& connection) { work(connection); });
+        return;
+      } else {
+        std::optional<WorkResult> result;
+        write_batch_->run([&](Connection& connection) { result.emplace(work(connection)); });
+        return std::move(*result);
+      }
+    }
     Connection connection = acquire();
     Transaction transaction(connection);
     if constexpr (std::is_void_v<std::invoke_result_t<Work&, Connection&>>) {
@@ -87,6 +101,8 @@ class Database {
   // catalog is every registered statement.
   const StatementCatalog& catalog() const { return *catalog_; }
 
+  // write_batch merges SQLite's write transactions; null on PostgreSQL.
+  const WriteBatch* write_batch() const { return write_batch_.get(); }
   // primary_pool and replica_pool expose the pools (stats for /metrics).
   Pool& primary_pool() { return *primary_; }
   Pool* replica_pool() { return replica_.get(); }
@@ -103,6 +119,7 @@ class Database {
   std::shared_ptr<StatementCatalog> catalog_;
   std::unique_ptr<Pool> primary_;
   std::unique_ptr<Pool> replica_;
+  std::unique_ptr<WriteBatch> write_batch_;  // SQLite only
 };
 
 }  // namespace keel::db
