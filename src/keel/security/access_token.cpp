@@ -3,7 +3,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <span>
 #include <utility>
 
 #include "keel/security/constant_time.hpp"
@@ -17,17 +19,27 @@ namespace json = boost::json;
 
 // A bearer token rides in a header; anything larger is abuse, refused before any decoding.
 constexpr std::size_t kMaxTokenBytes = std::size_t{8} * 1024;
-constexpr std::string_view kHeaderJson = R"({"alg":"HS256","typ":"at+jwt"})";
+// kEncodedHeader is base64url({"alg":"HS256","typ":"at+jwt"}), the header every Keel token carries.
+// verify() takes it without decoding: it is exactly a header that all the header checks accept.
+constexpr std::string_view kEncodedHeader = "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9";
 
-// parse_object decodes one base64url JWT part holding a JSON object.
-std::optional<json::object> parse_object(std::string_view part) {
-  std::string text;
+// decode_part decodes one JWT part into `scratch` (sized for any part of the token) and views the bytes.
+std::optional<std::string_view> decode_part(std::string_view part, std::string& scratch) {
   // JWS forbids padding (RFC 7515 §2), so only the bare base64url alphabet is accepted.
-  if (part.empty() || part.find('=') != std::string_view::npos || !base64url_decode(part, text)) {
-    return std::nullopt;
-  }
+  if (part.find('=') != std::string_view::npos) return std::nullopt;
+  const auto size = base64url_decode(part, std::span<char>(scratch));
+  if (!size) return std::nullopt;
+  return std::string_view(scratch.data(), *size);
+}
+
+// parse_object decodes one base64url JWT part holding a JSON object, allocating from `storage`.
+std::optional<json::object> parse_object(std::string_view part, std::string& scratch,
+                                         const json::storage_ptr& storage) {
+  if (part.empty()) return std::nullopt;
+  const auto text = decode_part(part, scratch);
+  if (!text) return std::nullopt;
   boost::system::error_code error;
-  json::value value = json::parse(text, error);
+  json::value value = json::parse(*text, error, storage);
   if (error || !value.is_object()) return std::nullopt;
   return std::move(value.as_object());
 }
@@ -114,7 +126,8 @@ std::string_view to_string(TokenProblem problem) {
   return "unknown";
 }
 
-AccessTokenCodec::AccessTokenCodec(AccessTokenConfig config) : config_(std::move(config)) {}
+AccessTokenCodec::AccessTokenCodec(AccessTokenConfig config)
+    : config_(std::move(config)), mac_(config_.secret) {}
 
 IssuedToken AccessTokenCodec::issue(std::string_view subject, const std::vector<std::string>& scopes,
                                     std::string_view session_id, std::int64_t now) const {
@@ -142,10 +155,11 @@ IssuedToken AccessTokenCodec::issue(std::string_view subject, const std::vector<
   payload["scope"] = scope;
   if (!claims.session_id.empty()) payload["sid"] = claims.session_id;
 
-  std::string signing_input = base64url_encode(kHeaderJson);
+  std::string signing_input(kEncodedHeader);
   signing_input.push_back('.');
   signing_input += base64url_encode(json::serialize(payload));
-  const std::string signature = base64url_encode(hmac_sha256(config_.secret, signing_input));
+  const auto tag = mac_.sign(signing_input);
+  const std::string signature = base64url_encode(std::string_view(tag.data(), tag.size()));
   issued.token = std::move(signing_input);
   issued.token.push_back('.');
   issued.token += signature;
@@ -165,31 +179,41 @@ VerifiedToken AccessTokenCodec::verify(std::string_view token, std::int64_t now)
   const auto payload_part = token.substr(first_dot + 1, second_dot - first_dot - 1);
   const auto signature_part = token.substr(second_dot + 1);
 
-  const auto header = parse_object(header_part);
-  if (!header) return refused(TokenProblem::malformed);
-  // The algorithm is fixed; `alg` is only checked, never used to pick a verifier (RFC 8725 §3.1).
-  const auto* alg = header->if_contains("alg");
-  if (alg == nullptr || !alg->is_string() || alg->as_string() != "HS256")
-    return refused(TokenProblem::bad_algorithm);
-  // Explicit typing keeps other JWT kinds from passing as access tokens (RFC 8725 §3.11, RFC 9068 §4).
-  const auto* typ = header->if_contains("typ");
-  if (typ == nullptr || !typ->is_string() ||
-      !(iequals(typ->as_string(), "at+jwt") || iequals(typ->as_string(), "application/at+jwt"))) {
-    return refused(TokenProblem::bad_type);
-  }
-  // A critical extension we do not understand must make the token invalid (RFC 7515 §4.1.11).
-  if (header->contains("crit")) return refused(TokenProblem::malformed);
+  // Every decoded part fits in one buffer sized for the whole token: one allocation per verify.
+  std::string scratch(base64url_max_decoded_size(token.size()), '\0');
+  // Parsed JSON lives on the stack unless a token is unusually large (then the heap takes over).
+  std::array<unsigned char, 2048> json_buffer;
+  json::monotonic_resource json_memory(json_buffer.data(), json_buffer.size());
+  const json::storage_ptr storage(&json_memory);
 
-  std::string signature;
-  if (signature_part.find('=') != std::string_view::npos || !base64url_decode(signature_part, signature)) {
-    return refused(TokenProblem::malformed);
+  // Keel's own header needs no parsing; any other spelling goes through every check.
+  if (header_part != kEncodedHeader) {
+    const auto header = parse_object(header_part, scratch, storage);
+    if (!header) return refused(TokenProblem::malformed);
+    // The algorithm is fixed; `alg` is only checked, never used to pick a verifier (RFC 8725 §3.1).
+    const auto* alg = header->if_contains("alg");
+    if (alg == nullptr || !alg->is_string() || alg->as_string() != "HS256")
+      return refused(TokenProblem::bad_algorithm);
+    // Explicit typing keeps other JWT kinds from passing as access tokens (RFC 8725 §3.11, RFC 9068 §4).
+    const auto* typ = header->if_contains("typ");
+    if (typ == nullptr || !typ->is_string() ||
+        !(iequals(typ->as_string(), "at+jwt") || iequals(typ->as_string(), "application/at+jwt"))) {
+      return refused(TokenProblem::bad_type);
+    }
+    // A critical extension we do not understand must make the token invalid (RFC 7515 §4.1.11).
+    if (header->contains("crit")) return refused(TokenProblem::malformed);
   }
-  if (!constant_time_equal(signature, hmac_sha256(config_.secret, signing_input))) {
+
+  // A signature of the wrong length cannot match, but its spelling still tells malformed from forged.
+  const auto signature = decode_part(signature_part, scratch);
+  if (!signature) return refused(TokenProblem::malformed);
+  const auto expected = mac_.sign(signing_input);
+  if (!constant_time_equal(*signature, std::string_view(expected.data(), expected.size()))) {
     return refused(TokenProblem::bad_signature);
   }
 
   // From here on the payload is known to come from a holder of the secret.
-  const auto payload = parse_object(payload_part);
+  const auto payload = parse_object(payload_part, scratch, storage);
   if (!payload) return refused(TokenProblem::malformed);
   AccessClaims claims;
   std::string issuer;

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "keel/security/digest.hpp"
+
 namespace keel::security {
 
 // AccessTokenConfig fixes everything a token is issued with and checked against.
@@ -71,7 +73,8 @@ struct VerifiedToken {
 std::string_view to_string(TokenProblem problem);
 
 // AccessTokenCodec issues and verifies access tokens. Immutable after
-// construction, so any number of threads may use one instance.
+// construction, so any number of threads may use one instance; the HMAC key
+// is prepared once here rather than on every issue/verify.
 class AccessTokenCodec {
  public:
   explicit AccessTokenCodec(AccessTokenConfig config);
@@ -90,6 +93,7 @@ class AccessTokenCodec {
 
  private:
   AccessTokenConfig config_;
+  HmacSha256 mac_;  // keyed with config_.secret
 };
 
 // unix_now returns the current wall-clock time in Unix seconds.

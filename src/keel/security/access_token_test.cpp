@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "keel/security/access_token.hpp"
 #include "keel/security/digest.hpp"
@@ -282,6 +285,71 @@ TEST(AccessToken, UnixNowIsWallClockSeconds) {
   const auto now = unix_now();
   EXPECT_GT(now, 1'700'000'000);  // after 2023
   EXPECT_LT(now, 4'102'444'800);  // before 2100
+}
+
+TEST(AccessToken, IssuedSignatureIsPlainHmacOfTheSigningInput) {
+  const auto token = AccessTokenCodec(test_config()).issue("u", {"profile"}, "s", kNow).token;
+  const auto last_dot = token.rfind('.');
+  EXPECT_EQ(token.substr(last_dot + 1), base64url_encode(hmac_sha256(kSecret, token.substr(0, last_dot))));
+  EXPECT_EQ(token.substr(0, token.find('.')), base64url_encode(kHs256Header));
+}
+
+TEST(AccessToken, HeaderSpelledDifferentlyStillGoesThroughEveryCheck) {
+  // Same meaning as Keel's header but other bytes: parsed and accepted.
+  EXPECT_EQ(problem_of(sign(R"({ "alg" : "HS256", "typ" : "at+jwt" })", claims_json())), TokenProblem::none);
+  EXPECT_EQ(problem_of(sign(R"({"typ":"at+jwt","alg":"HS256"})", claims_json())), TokenProblem::none);
+  // Keel's exact header with one extra member is no longer the known spelling, and crit still refuses it.
+  EXPECT_EQ(problem_of(sign(R"({"alg":"HS256","typ":"at+jwt","crit":[]})", claims_json())),
+            TokenProblem::malformed);
+}
+
+TEST(AccessToken, CodecsWithOtherSecretsNeverAcceptEachOthersTokens) {
+  auto other_config = test_config();
+  other_config.secret = "a-different-secret-of-reasonable-length";
+  const AccessTokenCodec ours(test_config());
+  const AccessTokenCodec theirs(other_config);
+  const auto our_token = ours.issue("u", {}, "", kNow).token;
+  const auto their_token = theirs.issue("u", {}, "", kNow).token;
+  // Interleaved on one thread, so any per-thread HMAC state is switched back and forth.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ours.verify(our_token, kNow).problem, TokenProblem::none) << i;
+    EXPECT_EQ(theirs.verify(our_token, kNow).problem, TokenProblem::bad_signature) << i;
+    EXPECT_EQ(ours.verify(their_token, kNow).problem, TokenProblem::bad_signature) << i;
+    EXPECT_EQ(theirs.verify(their_token, kNow).problem, TokenProblem::none) << i;
+  }
+}
+
+TEST(AccessToken, CopiedAndMovedCodecsVerifyTheSameTokens) {
+  const AccessTokenCodec original(test_config());
+  const auto token = original.issue("u", {}, "", kNow).token;
+  // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): the copy is what is tested.
+  const AccessTokenCodec copy = original;
+  EXPECT_EQ(copy.verify(token, kNow).problem, TokenProblem::none);
+  EXPECT_EQ(original.verify(copy.issue("u", {}, "", kNow).token, kNow).problem, TokenProblem::none);
+  AccessTokenCodec source(test_config());
+  const AccessTokenCodec moved = std::move(source);
+  EXPECT_EQ(moved.verify(token, kNow).problem, TokenProblem::none);
+}
+
+TEST(AccessToken, ConcurrentIssueAndVerifyOnOneCodec) {
+  const AccessTokenCodec codec(test_config());
+  const auto forged = sign(kHs256Header, claims_json(), "another-secret");
+  std::array<int, 4> failures{};
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < failures.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const auto issued = codec.issue("user-" + std::to_string(t), {"profile"}, "", kNow);
+        const auto verified = codec.verify(issued.token, kNow);
+        if (verified.problem != TokenProblem::none || verified.claims->token_id != issued.claims.token_id) {
+          ++failures[t];
+        }
+        if (codec.verify(forged, kNow).problem != TokenProblem::bad_signature) ++failures[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures, (std::array<int, 4>{}));
 }
 
 }  // namespace
