@@ -76,3 +76,15 @@ for scenario in $SCENARIOS; do
   awk -v sc="$scenario" -v k="$keel_rps" -v p="$peer_rps" -v t="$target" -v l="$keel_p99" \
     'BEGIN {printf "%-14s %-10s %-10s %-9.1f >=%-7s %s\n", sc, k, p, (p > 0 ? k / p : 0), t, l}'
 done
+
+# Where Keel's database time went during the runs above: every statement's count and mean
+# duration from its own /metrics (db_query_duration_seconds), slowest first.
+echo
+echo "keel database statements during the runs (from /metrics):"
+printf "%-28s %-10s %s\n" statement count mean_ms
+curl -fs -H "Authorization: Bearer bench-metrics-token" "http://127.0.0.1:$KEEL_PORT/metrics" |
+  awk '/^db_query_duration_seconds_(sum|count)\{/ {
+         match($0, /statement="[^"]*"/); name = substr($0, RSTART + 11, RLENGTH - 12)
+         if ($0 ~ /_sum\{/) sum[name] = $2; else count[name] = $2 }
+       END { for (n in count) if (count[n] > 0) printf "%-28s %-10d %.3f\n", n, count[n], sum[n] / count[n] * 1000 }' |
+  sort -k3 -rn

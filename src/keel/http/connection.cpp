@@ -53,6 +53,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "keel/errors/error_code.hpp"
+#include "keel/http/response_head.hpp"
 #include "keel/http/spooled_file.hpp"
 
 namespace keel::http::detail {
@@ -75,8 +76,11 @@ using TlsStream = boost::beast::ssl_stream<ConnectionSocket>;
 // destroy the response before the client reads it.
 constexpr Milliseconds kMaxLinger{2000};
 constexpr std::size_t kDiscardChunk = 4096;
-// kTlsReadChunk is what a TLS connection reads while waiting for a request.
-constexpr std::size_t kTlsReadChunk = 4096;
+// kWaitReadChunk is what a connection reads while waiting for a request.
+constexpr std::size_t kWaitReadChunk = 4096;
+// kKeptHeadCapacity bounds the response-head buffer a connection keeps
+// between requests (an unusually large head is not kept for its lifetime).
+constexpr std::size_t kKeptHeadCapacity = std::size_t{16} * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // kSpoolPrefix names spooled bodies in the spool directory (dot: hidden from listings).
 constexpr std::string_view kSpoolPrefix = ".spool-";
@@ -189,17 +193,6 @@ const std::string& http_date() {
     cached_second = now;
   }
   return cached;
-}
-
-// is_safe_field_text rejects CR, LF and NUL, which would let a header value
-// produced by application code split the response (header injection).
-// A plain loop: find_first_of calls memchr once per byte of `text`, which
-// showed up as the top symbol of the /health profile.
-bool is_safe_field_text(std::string_view text) {
-  for (const char c : text) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
 }
 
 // transfer_encoding_supported accepts no Transfer-Encoding or exactly
@@ -373,18 +366,16 @@ class BasicConnection final : public Connection,
     if (buffer_.size() > 0) return begin_request();
     phase_ = Phase::waiting;
     arm(first ? core_.options.read_timeout : core_.options.idle_timeout, Deadline::idle);
-    if constexpr (kTls) {
-      // Decrypted bytes may already sit inside the TLS engine, where a socket
-      // wait cannot see them: read whatever comes into the buffer instead.
-      stream_.async_read_some(buffer_.prepare(kTlsReadChunk),
-                              [self = this->shared_from_this()](error_code ec, std::size_t bytes) {
-                                if (self->phase_ == Phase::waiting && !ec) self->buffer_.commit(bytes);
-                                self->on_readable(ec);
-                              });
-    } else {
-      stream_.async_wait(tcp::socket::wait_read,
-                         [self = this->shared_from_this()](error_code ec) { self->on_readable(ec); });
-    }
+    // A read, not a readiness wait: the request's first bytes land in the
+    // buffer where the head parser finds them, and (TLS) decrypted bytes
+    // inside the TLS engine, invisible to a socket wait, are seen. On plain
+    // TCP it also saves a syscall per request: Asio re-arms epoll
+    // (epoll_ctl) for every async_wait, but not for a queued read.
+    stream_.async_read_some(buffer_.prepare(kWaitReadChunk),
+                            [self = this->shared_from_this()](error_code ec, std::size_t bytes) {
+                              if (self->phase_ == Phase::waiting && !ec) self->buffer_.commit(bytes);
+                              self->on_readable(ec);
+                            });
   }
 
   void on_readable(error_code ec) {
@@ -410,6 +401,12 @@ class BasicConnection final : public Connection,
         std::min<std::size_t>(core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     // The body limit is the dispatcher's choice, made once the head is known.
     head_parser_->body_limit(boost::none);
+    // The head is usually whole in the buffer already (read while waiting):
+    // parse it here. async_read_header would parse the same bytes but post its
+    // completion through the strand first, a queue round trip per request.
+    error_code ec = bhttp::error::need_more;
+    if (buffer_.size() > 0) buffer_.consume(head_parser_->put(buffer_.data(), ec));
+    if (ec != bhttp::error::need_more) return on_head(ec);
     bhttp::async_read_header(
         stream_, buffer_, *head_parser_,
         [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
@@ -634,9 +631,11 @@ class BasicConnection final : public Connection,
     write_response(core_.dispatcher.handle(timeout_head_), timeout_head_);
   }
 
-  // write_response converts a keel Response into Beast's and sends it under
-  // the write deadline (read_timeout). `request` supplies the version and
-  // method (HEAD answers carry the body's length but not the body).
+  // write_response sends a keel Response under the write deadline
+  // (read_timeout). `request` supplies the version and method (HEAD answers
+  // carry the body's length but not the body). A body in memory goes out in
+  // one gathered write of a hand-formatted head and the body; a file body
+  // streams through Beast (write_file_response).
   void write_response(Response response, const Request& request) {
     phase_ = Phase::writing;
     auto connection = response.headers.get("Connection");
@@ -644,44 +643,51 @@ class BasicConnection final : public Connection,
                       !(connection && iequals(*connection, "close")) && !core_.draining.load();
     close_after_response_ = !keep;
 
-    int status = response.status;
-    if (status < 100 || status > 999) status = 500;
-    response_ = {};
-    response_.version(request.version == 10 ? 10 : 11);
-    response_.result(static_cast<unsigned>(status));
-    bool has_date = false;
-    for (const auto& [name, value] : response.headers.fields()) {
-      // Framing is the server's business; unsafe text would split the response.
-      if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-          iequals(name, "Connection") || name.empty() || !is_safe_field_text(name) ||
-          !is_safe_field_text(value)) {
-        continue;
-      }
-      has_date = has_date || iequals(name, "Date");
-      response_.insert(name, value);
-    }
-    if (!has_date) response_.set(bhttp::field::date, http_date());
-    response_.keep_alive(keep);
-    const bool has_body = !(status < 200 || status == 204 || status == 304);
-    if (has_body) response_.content_length(response.body_size());
+    ResponseFraming framing{.status = response.status,
+                            .version = request.version == 10 ? 10U : 11U,
+                            .keep_alive = keep,
+                            .content_length = std::nullopt};
+    if (framing.status < 100 || framing.status > 999) framing.status = 500;
+    // No body for 1xx/204/304; HEAD answers carry the length but not the body.
+    const bool has_body = !(framing.status < 200 || framing.status == 204 || framing.status == 304);
+    if (has_body) framing.content_length = response.body_size();
+    const bool send_body = has_body && request.method != Method::head;
     arm(core_.options.read_timeout, Deadline::write);
     auto on_write = [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); };
-    if (has_body && request.method != Method::head && response.body_file) {
-      // The head is moved over as is; only the body type differs.
-      file_response_.base() = std::move(response_.base());
-      file_response_.body() = std::move(response.body_file);
-      return bhttp::async_write(stream_, file_response_, std::move(on_write));
+    if (send_body && response.body_file) {
+      return write_file_response(framing, std::move(response), std::move(on_write));
     }
-    // No body for 1xx/204/304; HEAD answers carry the length but not the body.
-    if (has_body && request.method != Method::head) response_.body() = std::move(response.body);
-    bhttp::async_write(stream_, response_, std::move(on_write));
+    write_response_head(head_, framing, response.headers, http_date());
+    if (send_body) body_ = std::move(response.body);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+    net::async_write(stream_, buffers, std::move(on_write));
+  }
+
+  // write_file_response sends a Response::file through Beast's serializer
+  // and FileRangeBody, its head built as write_response_head would.
+  template <class Handler>
+  void write_file_response(const ResponseFraming& framing, Response response, Handler on_write) {
+    file_response_.version(framing.version);
+    file_response_.result(static_cast<unsigned>(framing.status));
+    bool has_date = false;
+    for (const auto& [name, value] : response.headers.fields()) {
+      if (!is_passed_through(name, value)) continue;
+      has_date = has_date || iequals(name, "Date");
+      file_response_.insert(name, value);
+    }
+    if (!has_date) file_response_.set(bhttp::field::date, http_date());
+    file_response_.keep_alive(framing.keep_alive);
+    file_response_.content_length(*framing.content_length);
+    file_response_.body() = std::move(response.body_file);
+    bhttp::async_write(stream_, file_response_, std::move(on_write));
   }
 
   void on_written(error_code ec) {
     if (phase_ != Phase::writing) return;  // closed by the write deadline
     disarm();
     finish_request();
-    response_ = {};
+    body_ = {};
+    if (head_.capacity() > kKeptHeadCapacity) head_ = {};
     file_response_ = {};  // closes the file
     if (ec) return close();
     if (close_after_response_) return linger_close();
@@ -795,7 +801,8 @@ class BasicConnection final : public Connection,
   std::optional<bhttp::request_parser<bhttp::empty_body>> head_parser_;
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
   std::optional<bhttp::request_parser<SpoolBody>> spool_parser_;  // body to disk (plan_.body_spool_dir)
-  bhttp::response<bhttp::string_body> response_;                  // alive until its write completes
+  std::string head_;  // the response head being written; keeps its capacity between requests
+  std::string body_;  // the in-memory body being written
   bhttp::response<FileRangeBody> file_response_;  // a Response::file, alive until its write completes
 
   Request request_;       // the request being read
