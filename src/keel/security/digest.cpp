@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -53,6 +54,9 @@ struct WorkingMac {
 
 std::atomic<std::uint64_t> next_template_id{1};
 
+// kWorkingMacsPerThread is how many keys' working copies one thread keeps.
+constexpr std::size_t kWorkingMacsPerThread = 4;
+
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
@@ -100,8 +104,18 @@ HmacSha256::HmacSha256(std::string_view key) : id_(next_template_id.fetch_add(1,
 }
 
 std::array<char, kHmacSha256Size> HmacSha256::sign(std::string_view data) const {
-  // Each thread signs on its own context, so the shared template is only ever read (duplicated).
-  thread_local WorkingMac working;
+  // Each thread signs on its own context, so the shared template is only ever
+  // read (duplicated). A thread keeps copies of a few keys (a request may use
+  // the access-token key and a cursor key in turn), replacing them in rotation.
+  thread_local std::array<WorkingMac, kWorkingMacsPerThread> workings;
+  thread_local std::size_t next_replaced = 0;
+  auto found = std::find_if(workings.begin(), workings.end(),
+                            [this](const WorkingMac& candidate) { return candidate.template_id == id_; });
+  if (found == workings.end()) {
+    found = workings.begin() + static_cast<std::ptrdiff_t>(next_replaced);
+    next_replaced = (next_replaced + 1) % workings.size();
+  }
+  WorkingMac& working = *found;
   if (working.template_id != id_) {
     working.template_id = 0;
     working.context.reset(EVP_MAC_CTX_dup(keyed_.get()));

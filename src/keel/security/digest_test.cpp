@@ -126,6 +126,20 @@ TEST(Digest, KeyedHmacRepeatsAndKeepsKeysApart) {
   }
 }
 
+TEST(Digest, KeyedHmacKeepsSeveralKeysPerThreadAndReplacesThemCorrectly) {
+  // More keys in turn than a thread keeps working copies of: every sign still uses its own key.
+  std::vector<HmacSha256> keys;
+  for (int i = 0; i < 7; ++i) keys.emplace_back("rotating-" + std::to_string(i));
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      EXPECT_EQ(view(keys[i].sign("m")), hmac_sha256("rotating-" + std::to_string(i), "m")) << round << i;
+    }
+    for (std::size_t i = keys.size(); i-- > 0;) {
+      EXPECT_EQ(view(keys[i].sign("n")), hmac_sha256("rotating-" + std::to_string(i), "n")) << round << i;
+    }
+  }
+}
+
 TEST(Digest, KeyedHmacCopiesShareTheKey) {
   const HmacSha256 original("shared");
   HmacSha256 copy = original;

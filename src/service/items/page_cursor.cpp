@@ -10,7 +10,7 @@ namespace service::items {
 // A cursor is base64url(position) "." base64url(tag).
 
 PageCursors::PageCursors(std::string_view secret_key, std::string_view purpose)
-    : key_(keel::security::hmac_sha256(secret_key, "keel.page-cursor." + std::string(purpose))) {}
+    : mac_(keel::security::hmac_sha256(secret_key, "keel.page-cursor." + std::string(purpose))) {}
 
 std::string PageCursors::seal(std::string_view position, std::string_view binding) const {
   return keel::security::base64url_encode(position) + "." +
@@ -32,8 +32,8 @@ std::optional<std::string> PageCursors::open(std::string_view cursor, std::strin
 
 std::string PageCursors::tag(std::string_view position, std::string_view binding) const {
   // The binding's length first, so no (binding, position) pair reads as another.
-  return keel::security::hmac_sha256(
-      key_, std::to_string(binding.size()) + ":" + std::string(binding) + std::string(position));
+  const auto mac = mac_.sign(std::to_string(binding.size()) + ":" + std::string(binding) + std::string(position));
+  return {mac.data(), mac.size()};
 }
 
 }  // namespace service::items

@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "keel/security/digest.hpp"
+
 namespace service::items {
 
 // PageCursors seals and opens the cursors of one resource. Thread-safe (immutable).
@@ -36,7 +38,7 @@ class PageCursors {
  private:
   std::string tag(std::string_view position, std::string_view binding) const;
 
-  std::string key_;
+  keel::security::HmacSha256 mac_;  // keyed once with the derived key
 };
 
 }  // namespace service::items
