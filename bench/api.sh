@@ -17,36 +17,15 @@ cd "$(dirname "$0")/.."
 
 ROUNDS="${ROUNDS:-3}"
 export DURATION="${DURATION:-8}" CONNECTIONS="${CONNECTIONS:-64}"
-SERVER_CPU="${SERVER_CPU:-0}"
-export LOAD_CPU="${LOAD_CPU:-1}"
-KEEL="${KEEL:-build/release/keel}"
-BENCH_DIR="${BENCH_DIR:-../shared/bench}"
 KEEL_PORT=18003
 SCENARIOS="me items_list items_create"
+# shellcheck source=bench/keel_bench.sh
+source bench/keel_bench.sh
 work="$(mktemp -d /tmp/keel-bench-api.XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-
-[[ -x "$KEEL" ]] || { echo "build first: make build" >&2; exit 1; }
-KEEL="$(realpath "$KEEL")"
-[[ -x "$BENCH_DIR/bench.sh" ]] || { echo "the shared load script is missing: set BENCH_DIR" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk missing: KEEL_SETUP_BENCH=1 scripts/setup" >&2; exit 1; }
-
-wait_for() { for _ in $(seq 1 100); do curl -fso /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
-
-start_keel() {
-  mkdir -p "$work/keel"
-  (cd "$work/keel" && APP_ENV=production PORT=$KEEL_PORT HOST=127.0.0.1 WORKERS=1 JOB_WORKERS=1 \
-    SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" \
-    DATA_ENCRYPTION_KEYS="k1:$(head -c 32 /dev/urandom | base64)" \
-    TRUSTED_HOSTS=127.0.0.1 TRUSTED_PROXIES=127.0.0.1 DOCS_ENABLED=false METRICS_TOKEN=bench-metrics-token \
-    DATABASE_URL="${KEEL_DATABASE_URL:-sqlite:///$work/keel/keel.db}" RATE_LIMIT_PER_MINUTE=1000000000 \
-    RATE_LIMIT_AUTH_PER_MINUTE=1000000 \
-    exec taskset -c "$SERVER_CPU" "$KEEL" serve --migrate >"$work/keel.log" 2>&1) &
-  pids+=($!)
-  wait_for "http://127.0.0.1:$KEEL_PORT/health"
-}
+require_bench_tools
 
 start_fastapi() {
   FRESH_DB=1 DATABASE_PATH="$work/fastapi.db" WORKERS=1 SERVER_CPU="$SERVER_CPU" \
@@ -55,7 +34,8 @@ start_fastapi() {
   wait_for "http://127.0.0.1:18001/health"
 }
 
-start_keel
+start_bench_keel "$work/keel" "$KEEL_PORT"
+pids+=("$keel_pid")
 start_fastapi
 : >"$work/results"
 for _ in $(seq 1 "$ROUNDS"); do
@@ -82,7 +62,7 @@ done
 echo
 echo "keel database statements during the runs (from /metrics):"
 printf "%-28s %-10s %s\n" statement count mean_ms
-curl -fs -H "Authorization: Bearer bench-metrics-token" "http://127.0.0.1:$KEEL_PORT/metrics" |
+bench_metrics |
   awk '/^db_query_duration_seconds_(sum|count)\{/ {
          match($0, /statement="[^"]*"/); name = substr($0, RSTART + 11, RLENGTH - 12)
          if ($0 ~ /_sum\{/) sum[name] = $2; else count[name] = $2 }

@@ -16,9 +16,10 @@ DURATION="${DURATION:-8}"
 CONNECTIONS="${CONNECTIONS:-64}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
-KEEL="${KEEL:-build/release/keel}"
 KEEL_PORT=18003
 NGINX_PORT=18002
+# shellcheck source=bench/keel_bench.sh
+source bench/keel_bench.sh
 work="$(mktemp -d /tmp/keel-bench.XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -27,19 +28,7 @@ trap cleanup EXIT
 [[ -x "$KEEL" ]] || { echo "build first: make build" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk missing: KEEL_SETUP_BENCH=1 scripts/setup" >&2; exit 1; }
 
-wait_for() { for _ in $(seq 1 100); do curl -fso /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-
-start_keel() {
-  APP_ENV=production PORT=$KEEL_PORT HOST=127.0.0.1 WORKERS=1 \
-  SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" \
-  DATA_ENCRYPTION_KEYS="k1:$(head -c 32 /dev/urandom | base64)" \
-  TRUSTED_HOSTS=127.0.0.1 TRUSTED_PROXIES=127.0.0.1 DOCS_ENABLED=false METRICS_TOKEN=bench-metrics-token \
-  DATABASE_URL="sqlite:///$work/keel.db" RATE_LIMIT_PER_MINUTE=1000000000 \
-    taskset -c "$SERVER_CPU" "$KEEL" serve --migrate >"$work/keel.log" 2>&1 &
-  pids+=($!); keel_pid=$!
-  wait_for "http://127.0.0.1:$KEEL_PORT/health"
-}
 
 start_nginx() {
   mkdir -p "$work/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
@@ -54,7 +43,8 @@ run_wrk() {  # run_wrk URL → "rps p50 p99 errors"
     -s bench/wrk_result.lua "$1" | awk '/^RESULT/ {print $4, $5, $6, $8 + $9}'
 }
 
-start_keel
+start_bench_keel "$work/keel" "$KEEL_PORT"
+pids+=("$keel_pid")
 start_nginx
 echo "server        round  rps        p50_ms  p99_ms  errors"
 keel_runs=(); nginx_runs=()
@@ -74,4 +64,4 @@ nginx_p99=$(printf '%s\n' "${nginx_runs[@]}" | cut -d' ' -f2 | median)
 echo "median keel  rps=$keel_rps p99_ms=$keel_p99 peak_rss_mib=$(rss_mib "$keel_pid")"
 echo "median nginx rps=$nginx_rps p99_ms=$nginx_p99 peak_rss_mib=$(rss_mib "$(pgrep -P "$nginx_pid" | head -1)")"
 awk -v k="$keel_rps" -v n="$nginx_rps" 'BEGIN {printf "ratio keel/nginx = %.2f (target >= 0.60)\n", k/n}'
-echo "access log lines written by keel: $(wc -l <"$work/keel.log")"
+echo "access log lines written by keel: $(wc -l <"$work/keel/keel.log")"
