@@ -73,6 +73,17 @@ class Row {
     return get<T>(index_of(column));
   }
 
+  // take is get() that moves a text cell out instead of copying it (the cell
+  // is left empty), for building a value from each row once.
+  template <class T>
+  T take(std::string_view column) {
+    const std::size_t index = index_of(column);
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::optional<std::string>>) {
+      if (auto* text = std::get_if<std::string>(&cells_.at(index))) return std::move(*text);
+    }
+    return get<T>(index);
+  }
+
  private:
   template <class T>
   struct IsOptional : std::false_type {};
@@ -103,6 +114,9 @@ class Result {
   const Row& operator[](std::size_t index) const { return rows_[index]; }
   std::vector<Row>::const_iterator begin() const { return rows_.begin(); }
   std::vector<Row>::const_iterator end() const { return rows_.end(); }
+  // Mutable rows, for Row::take.
+  std::vector<Row>::iterator begin() { return rows_.begin(); }
+  std::vector<Row>::iterator end() { return rows_.end(); }
   // first returns the first row, or nullopt when there is none.
   std::optional<Row> first() const;
   // affected_rows is the number of rows an INSERT, UPDATE or DELETE changed (0 for SELECT).

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "keel/db/statement.hpp"
 
@@ -30,6 +31,19 @@ TEST(Row, ConvertsCellsToTheRequestedType) {
   EXPECT_EQ(row.get<std::string>(4), std::string("\0\1\xff", 3));
   EXPECT_EQ(row.get<std::optional<std::string>>(5), std::nullopt);
   EXPECT_EQ(row.get<std::optional<std::int64_t>>(0), 42);
+}
+
+TEST(Row, TakeMovesTextOutAndConvertsEverythingElseLikeGet) {
+  const std::string long_text(100, 'x');  // beyond the small-string buffer: a real move
+  Row row = make_row({long_text, std::int64_t{42}, nullptr, std::string("kept")});
+  EXPECT_EQ(row.take<std::string>("c0"), long_text);
+  EXPECT_EQ(row.get<std::string>("c0"), "");  // moved out
+  EXPECT_EQ(row.take<std::string>("c1"), "42");
+  EXPECT_EQ(row.take<std::int64_t>("c1"), 42);
+  EXPECT_EQ(row.take<std::optional<std::string>>("c2"), std::nullopt);
+  EXPECT_EQ(row.take<std::optional<std::string>>("c3"), "kept");
+  EXPECT_THROW((void)row.take<std::string>("c2"), DatabaseError);  // NULL without optional
+  EXPECT_THROW((void)row.take<std::string>("missing"), DatabaseError);
 }
 
 TEST(Row, NullWithoutOptionalAndBadConversionsThrowNamingTheColumn) {

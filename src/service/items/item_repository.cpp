@@ -111,16 +111,16 @@ std::string tags_json(const std::vector<std::string>& tags) {
   return boost::json::serialize(boost::json::value_from(tags));
 }
 
-Item item_from(const keel::db::Row& row) {
+// item_from moves the row's text into the item (each row is read once).
+Item item_from(keel::db::Row& row) {
   Item item;
-  item.id = row.get<std::string>("id");
-  item.owner_id = row.get<std::string>("owner_id");
-  item.title = row.get<std::string>("title");
-  item.description = row.get<std::optional<std::string>>("description");
-  item.tags =
-      boost::json::value_to<std::vector<std::string>>(boost::json::parse(row.get<std::string>("tags")));
-  item.created_at = row.get<std::string>("created_at");
-  item.updated_at = row.get<std::string>("updated_at");
+  item.id = row.take<std::string>("id");
+  item.owner_id = row.take<std::string>("owner_id");
+  item.title = row.take<std::string>("title");
+  item.description = row.take<std::optional<std::string>>("description");
+  item.tags = boost::json::value_to<std::vector<std::string>>(boost::json::parse(row.take<std::string>("tags")));
+  item.created_at = row.take<std::string>("created_at");
+  item.updated_at = row.take<std::string>("updated_at");
   item.version = row.get<std::int64_t>("version");
   return item;
 }
@@ -140,7 +140,7 @@ std::span<const keel::db::Statement* const> item_statements() { return kItemStat
 
 std::optional<Item> find_item(keel::db::Connection& connection, std::string_view id,
                               const std::optional<std::string>& owner) {
-  const auto row = connection.execute(kSelectItem, {id, owner}).first();
+  auto row = connection.execute(kSelectItem, {id, owner}).first();
   if (!row) return std::nullopt;
   return item_from(*row);
 }
@@ -192,11 +192,11 @@ ItemSlice list_items(keel::db::Connection& connection, const ItemListQuery& quer
     after_id = query.after->id;
   }
   // One row more than asked tells whether another page follows.
-  const auto rows = connection.execute(
+  auto rows = connection.execute(
       list_statement(query.sort),
       {query.owner_id, after_key, after_id, query.title_contains, query.tag, query.limit + 1});
   ItemSlice slice;
-  for (const auto& row : rows) {
+  for (auto& row : rows) {
     if (static_cast<std::int64_t>(slice.items.size()) == query.limit) {
       slice.more = true;
       break;
