@@ -89,6 +89,20 @@ def test_https_request_is_served_with_hsts(tls_server, certificate):
         assert client.get(created.headers["location"]).json()["name"] == "tls"
 
 
+def test_a_large_response_arrives_whole_over_tls(tls_server, certificate):
+    """A body far larger than one TLS record (the OpenAPI document, ~125 KiB) arrives complete."""
+    cert, _ = certificate
+    with httpx.Client(base_url=tls_server.base_url, verify=cert, timeout=10) as client:
+        plain = {"Accept-Encoding": "identity"}  # uncompressed: several TLS records' worth
+        first = client.get("/openapi.json", headers=plain)
+        second = client.get("/openapi.json", headers=plain)  # same connection, after a large write
+    for resp in (first, second):
+        assert resp.status_code == 200
+        assert int(resp.headers["content-length"]) > 64 * 1024
+        assert len(resp.content) == int(resp.headers["content-length"])
+        assert resp.json()["openapi"].startswith("3.")
+
+
 def test_verification_by_name_works_too(tls_server, certificate):
     cert, _ = certificate
     resp = httpx.get(f"https://localhost:{tls_server.port}/health", verify=cert, timeout=10)

@@ -658,9 +658,18 @@ class BasicConnection final : public Connection,
       return write_file_response(framing, std::move(response), std::move(on_write));
     }
     write_response_head(head_, framing, response.headers, http_date());
-    if (send_body) body_ = std::move(response.body);
-    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
-    net::async_write(stream_, buffers, std::move(on_write));
+    if constexpr (kTls) {
+      // One buffer: Asio's TLS stream writes only the first buffer of a
+      // sequence per call, and once the head is consumed that is an empty
+      // one, which ends the write early with the body unsent. Encryption
+      // copies the bytes anyway.
+      if (send_body) head_ += response.body;
+      net::async_write(stream_, net::buffer(head_), std::move(on_write));
+    } else {
+      if (send_body) body_ = std::move(response.body);
+      const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+      net::async_write(stream_, buffers, std::move(on_write));
+    }
   }
 
   // write_file_response sends a Response::file through Beast's serializer
