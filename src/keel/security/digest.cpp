@@ -22,16 +22,18 @@ constexpr std::string_view kBase64UrlAlphabet =
 // kNotBase64Url marks a character outside the alphabet; every 6-bit value is below it.
 constexpr std::uint8_t kNotBase64Url = 0xFF;
 
-// kBase64UrlValues maps each byte to its 6-bit value, or kNotBase64Url: one load
-// per character instead of a chain of range tests.
-constexpr std::array<std::uint8_t, 256> kBase64UrlValues = [] {
+constexpr std::array<std::uint8_t, 256> base64url_values() {
   std::array<std::uint8_t, 256> values{};
   values.fill(kNotBase64Url);
   for (std::size_t i = 0; i < kBase64UrlAlphabet.size(); ++i) {
     values[static_cast<unsigned char>(kBase64UrlAlphabet[i])] = static_cast<std::uint8_t>(i);
   }
   return values;
-}();
+}
+
+// kBase64UrlValues maps each byte to its 6-bit value, or kNotBase64Url: one load
+// per character instead of a chain of range tests.
+constexpr std::array<std::uint8_t, 256> kBase64UrlValues = base64url_values();
 
 // An empty key still needs a real address: OpenSSL reads a null key as "no key".
 const unsigned char* key_bytes(std::string_view key) {
